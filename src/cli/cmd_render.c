@@ -1,0 +1,2 @@
+#include "cli/cli.h"
+int cmd_render(int argc, char **argv) { return cli_usage("render", "not yet built"); }

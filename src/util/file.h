@@ -1,0 +1,21 @@
+// file.h: whole-file reads and atomic writes.
+//
+// file_write_atomic writes to PATH.tmp.PID, fsyncs it, renames it over PATH and fsyncs
+// the directory: a reader sees the old file or the new one, never half of one, even
+// if the process is killed mid-write.
+#ifndef PT_FILE_H
+#define PT_FILE_H
+
+#include <stddef.h>
+
+#include "util/err.h"
+
+// Reads all of path (or stdin for "-") into a NUL-terminated malloc'd buffer.
+int file_read_all(const char *path, char **out, size_t *len, Err *e);
+int file_write_atomic(const char *path, const void *data, size_t len, Err *e);
+int file_exists(const char *path);
+int file_is_dir(const char *path);
+// Joins dir and name into out (size n); error if it does not fit.
+int path_join(char *out, size_t n, const char *dir, const char *name, Err *e);
+
+#endif
