@@ -163,16 +163,71 @@ int cmd_tokenize(int argc, char **argv) {
     return rc;
 }
 
+// --jsonl: each line a JSON array of ids; prints each decoded text as a JSON string.
+static int detokenize_jsonl(const Tokenizer *t, const char *text) {
+    Err e = {0};
+    size_t lineno = 0;
+    int rc = 0;
+    for (const char *p = text; *p && !rc;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        lineno++;
+        cJSON *j = cJSON_ParseWithLength(p, n);
+        IntVec ids = {0};
+        Buf out = {0};
+        if (!cJSON_IsArray(j)) {
+            ERR(&e, ERR_FORMAT, "<stdin>:%zu: expected a JSON array of ids", lineno);
+            rc = cli_fail(&e);
+        }
+        cJSON *x;
+        cJSON_ArrayForEach(x, j) {
+            if (rc) break;
+            if (!cJSON_IsNumber(x) || x->valuedouble < 0 || x->valuedouble > INT32_MAX) {
+                ERR(&e, ERR_FORMAT, "<stdin>:%zu: [%zu]: expected a token id", lineno, ids.len);
+                rc = cli_fail(&e);
+            }
+            ivec_push(&ids, (int32_t)x->valuedouble);
+        }
+        if (!rc && tok_decode(t, ids.data, ids.len, &out, &e)) {
+            err_prefix(&e, "<stdin>:%zu: ", lineno);
+            rc = cli_fail(&e);
+        }
+        if (!rc) {
+            // Decoded bytes need not be valid UTF-8 (a token can hold half a character):
+            // cJSON would pass them through; replace them so the line stays valid JSON.
+            Buf clean = {0};
+            utf8_replace_invalid(out.data ? out.data : "", out.len, &clean);
+            cJSON *str = cJSON_CreateString(clean.data ? clean.data : "");
+            char *js = cJSON_PrintUnformatted(str);
+            puts(js);
+            free(js);
+            cJSON_Delete(str);
+            buf_free(&clean);
+        }
+        cJSON_Delete(j);
+        ivec_free(&ids);
+        buf_free(&out);
+        p = nl ? nl + 1 : p + n;
+    }
+    return rc;
+}
+
 int cmd_detokenize(int argc, char **argv) {
     TokOptions o = {0};
+    int jsonl = 0;
     for (int i = 1; i < argc; i++) {
         int r = cli_tok_option(&o, "detokenize", argc, argv, &i);
         if (r < 0) return 2;
         if (r) continue;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            puts("usage: posttrain detokenize --tokenizer SPEC [--special NAME=ID] < ids\n"
-                 "  ids separated by spaces, commas or newlines; writes the exact bytes");
+            puts("usage: posttrain detokenize --tokenizer SPEC [--special NAME=ID] [--jsonl] < ids\n"
+                 "  ids separated by spaces, commas or newlines; writes the exact bytes\n"
+                 "  --jsonl: each line a JSON array of ids; prints one JSON string per line");
             return 0;
+        }
+        if (!strcmp(argv[i], "--jsonl")) {
+            jsonl = 1;
+            continue;
         }
         return cli_usage("detokenize", "unknown option %s", argv[i]);
     }
@@ -185,6 +240,12 @@ int cmd_detokenize(int argc, char **argv) {
     if (file_read_all("-", &text, &len, &e)) {
         tok_free(t);
         return cli_fail(&e);
+    }
+    if (jsonl) {
+        rc = detokenize_jsonl(t, text);
+        free(text);
+        tok_free(t);
+        return rc;
     }
     IntVec ids = {0};
     for (char *p = text; *p;) {

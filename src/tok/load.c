@@ -68,8 +68,14 @@ int tok_load(Tokenizer **out, const char *spec, const char *vocab_dir, Err *e) {
                 if (file_exists(path)) break;
             }
         }
-        if (!file_exists(path))
-            return ERR(e, ERR_IO, "%s: no %s.tiktoken in %s", spec, spec, dir);
+        if (!file_exists(path)) {
+            // npm tiktoken's encoders/ folder holds NAME.json instead.
+            snprintf(name, sizeof name, "%s.json", spec);
+            if (path_join(path, sizeof path, dir, name, e)) return -1;
+            if (file_exists(path)) return tok_load_tiktoken_npm(out, path, spec, e);
+            return ERR(e, ERR_IO, "%s: no %s.tiktoken (or npm tiktoken's %s.json) in %s", spec,
+                       spec, spec, dir);
+        }
         return tok_load_tiktoken(out, path, spec, e);
     }
     return ERR(e, ERR_ARG, "%s: no such file or directory, and not a built-in encoding "
