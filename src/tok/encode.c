@@ -3,7 +3,7 @@
 //   2. special tokens cut the text into segments (only when allowed, or HF's
 //      non-special added tokens, which always match)
 //   3. each segment is normalized (NFC; SentencePiece ▁ for spaces; prefix space)
-//   4. pre-tokenizer: regex splits cut it into pieces
+//   4. pre-tokenizer: regex splits cut it into pieces (HF Split behaviors)
 //   5. BPE per piece (bpe.c)
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +26,66 @@ static int piece_error(EncodeCtx *c, int rc, const uint8_t *s, size_t n) {
     return ERR(c->e, ERR_NOMEM, "out of memory while encoding");
 }
 
+static int split_run(EncodeCtx *c, int level, const uint8_t *s, size_t n);
+
+// A piece of split step `level` held back because the next segment may still join it
+// (every behavior but Isolated and Removed glues neighbours together).
+typedef struct {
+    size_t start, end;
+    bool match;  // the held piece counts as a match for the gluing rules
+    bool any;
+} Held;
+
+static int flush_held(EncodeCtx *c, int level, const uint8_t *s, Held *h) {
+    if (!h->any) return 0;
+    h->any = false;
+    return split_run(c, level + 1, s + h->start, h->end - h->start);
+}
+
+// Takes one segment s[a..b) of step `level`, a match or a gap (after invert), and applies
+// the step's behavior, as HF's SplitDelimiterBehavior does on the list of segments.
+static int take_segment(EncodeCtx *c, int level, const uint8_t *s, Held *h, size_t a,
+                        size_t b, bool match) {
+    switch (c->t->splits[level].behavior) {
+    case TOK_SPLIT_ISOLATED: return split_run(c, level + 1, s + a, b - a);
+    case TOK_SPLIT_REMOVED: return match ? 0 : split_run(c, level + 1, s + a, b - a);
+    case TOK_SPLIT_MERGED_PREV:  // a match joins the gap before it
+        if (match && h->any && !h->match) {
+            h->end = b;
+            h->match = true;
+            return 0;
+        }
+        break;
+    case TOK_SPLIT_MERGED_NEXT:  // a gap joins the match before it
+        if (!match && h->any && h->match) {
+            h->end = b;
+            h->match = false;
+            return 0;
+        }
+        break;
+    case TOK_SPLIT_CONTIGUOUS:  // like segments in a row become one
+        if (h->any && h->match == match) {
+            h->end = b;
+            return 0;
+        }
+        break;
+    }
+    if (flush_held(c, level, s, h)) return -1;
+    *h = (Held){.start = a, .end = b, .match = match, .any = true};
+    return 0;
+}
+
 // Runs split step `level` on s[0..n), recursing into the next step for each piece.
-// HF's Split with behavior Isolated: matches and the gaps between them are both pieces.
 static int split_run(EncodeCtx *c, int level, const uint8_t *s, size_t n) {
     const Tokenizer *t = c->t;
     if (n == 0) return 0;
-    if (level >= t->n_splits) {
+    if (level >= t->n_splits || level >= (int)(sizeof t->splits / sizeof *t->splits)) {
         int rc = bpe_encode_piece(t, s, n, c->out);
         return rc ? piece_error(c, rc, s, n) : 0;
     }
     pcre2_code *re = t->splits[level].re;
+    bool inv = t->splits[level].invert;
+    Held h = {0};
     size_t pos = 0, gap = 0;
     while (pos <= n) {
         int rc = pcre2_match(re, s, n, pos, PCRE2_NO_UTF_CHECK, c->md, NULL);
@@ -53,16 +103,25 @@ static int split_run(EncodeCtx *c, int level, const uint8_t *s, size_t n) {
             if (ms >= n) break;
             continue;
         }
-        if (ms > gap && split_run(c, level + 1, s + gap, ms - gap)) return -1;
-        if (split_run(c, level + 1, s + ms, me - ms)) return -1;
+        if (ms > gap && take_segment(c, level, s, &h, gap, ms, inv)) return -1;
+        if (take_segment(c, level, s, &h, ms, me, !inv)) return -1;
         gap = pos = me;
     }
-    if (gap < n && split_run(c, level + 1, s + gap, n - gap)) return -1;
-    return 0;
+    if (gap < n && take_segment(c, level, s, &h, gap, n, inv)) return -1;
+    return flush_held(c, level, s, &h);
+}
+
+// Whether the SentencePiece ▁ goes in front of this segment (at_start: it begins the text).
+static bool wants_prepend(const Tokenizer *t, const uint8_t *s, size_t n, bool at_start) {
+    if (!t->sp_prepend || (t->sp_prepend_first && !at_start)) return false;
+    if (!t->sp_prepend_if_missing) return true;
+    bool has = (t->sp_replace_space && s[0] == ' ') ||
+               (n >= 3 && memcmp(s, "\xE2\x96\x81", 3) == 0);
+    return !has;
 }
 
 // Normalizes one segment and pre-tokenizes it.
-static int encode_segment(EncodeCtx *c, const uint8_t *s, size_t n) {
+static int encode_segment(EncodeCtx *c, const uint8_t *s, size_t n, bool at_start) {
     const Tokenizer *t = c->t;
     if (n == 0) return 0;
     uint8_t *nfc = NULL;
@@ -73,9 +132,10 @@ static int encode_segment(EncodeCtx *c, const uint8_t *s, size_t n) {
         n = (size_t)r;
     }
     int rc;
-    if (t->sp_prepend || t->sp_replace_space || t->byte_level_prefix_space) {
+    bool prepend = wants_prepend(t, s, n, at_start);
+    if (prepend || t->sp_replace_space || t->byte_level_prefix_space) {
         Buf b = {0};
-        if (t->sp_prepend) buf_append(&b, "\xE2\x96\x81", 3);
+        if (prepend) buf_append(&b, "\xE2\x96\x81", 3);
         if (t->byte_level_prefix_space && s[0] != ' ') buf_putc(&b, ' ');
         for (size_t i = 0; i < n; i++) {
             if (s[i] == ' ' && t->sp_replace_space) buf_append(&b, "\xE2\x96\x81", 3);
@@ -135,7 +195,7 @@ int tok_encode(const Tokenizer *t, const char *text, size_t len, int flags, IntV
     const uint8_t *s = (const uint8_t *)text;
     bool allow = flags & TOK_ALLOW_SPECIAL;
     if (!any_matchable(t, allow)) {
-        rc = encode_segment(&c, s, len);
+        rc = encode_segment(&c, s, len, true);
     } else {
         size_t seg = 0;
         for (size_t i = 0; i < len && rc == 0;) {
@@ -147,11 +207,11 @@ int tok_encode(const Tokenizer *t, const char *text, size_t len, int flags, IntV
             size_t end = i, next = i + sp->len;
             if (sp->lstrip) while (end > seg && is_ws(s[end - 1])) end--;
             if (sp->rstrip) while (next < len && is_ws(s[next])) next++;
-            rc = encode_segment(&c, s + seg, end - seg);
+            rc = encode_segment(&c, s + seg, end - seg, seg == 0);
             if (rc == 0 && ivec_push(out, sp->id)) goto oom;
             seg = i = next;
         }
-        if (rc == 0) rc = encode_segment(&c, s + seg, len - seg);
+        if (rc == 0) rc = encode_segment(&c, s + seg, len - seg, seg == 0);
     }
     if (rc == 0 && (flags & TOK_ADD_EOS) && t->eos_id >= 0 && ivec_push(out, t->eos_id)) goto oom;
     pcre2_match_data_free(c.md);

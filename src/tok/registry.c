@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tok/registry.h"
+#include "tok/tok_impl.h"
 
 typedef struct {
     const char *encoding;
@@ -74,4 +75,11 @@ int32_t registry_id(const char *encoding, const char *token) {
         if (strcmp(tokens[i].encoding, encoding) == 0 && strcmp(tokens[i].token, token) == 0)
             return tokens[i].id;
     return -1;
+}
+
+int32_t tok_registry_id(const Tokenizer *t, const char *name) {
+    int32_t id = registry_id(t->name, name);
+    // A known id is only usable while it is free in this vocabulary.
+    if (id >= 0 && id < t->n_vocab && t->tok_off[id] != UINT32_MAX) return -1;
+    return id;
 }

@@ -53,6 +53,10 @@ int32_t tok_special_id(const Tokenizer *t, const char *name);
 int tok_bos_id(const Tokenizer *t);  // -1 if none
 int tok_eos_id(const Tokenizer *t);  // -1 if none
 
+// The known id of a control token for this tokenizer's encoding (o200k_base:
+// <|im_start|> = 200264, …), or -1 when the registry has none.
+int32_t tok_registry_id(const Tokenizer *t, const char *name);
+
 // Adds a special (control) token. id < 0 takes the next free id (vocab_size). Adding a
 // spelling that already exists as a special token with the same id is a no-op; with a
 // different id, or an id already used by another token, it is an error.
