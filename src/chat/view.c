@@ -1,6 +1,6 @@
 // view.c: the colored token view (see view.h). Layout, for each conversation:
 //   1. the text as the model sees it, token by token on alternating backgrounds,
-//      special tokens in bold white on magenta, loss targets underlined;
+//      special tokens in bold white on magenta (two shades), loss targets underlined;
 //   2. the ids, targets in bold green;
 //   3. counts: tokens and targets.
 #include "chat/view.h"
@@ -41,7 +41,8 @@ int chat_view_tokens(const Tokenizer *t, const int32_t *ids, const int32_t *mask
         bool target = mask && mask[i], special = tok_is_special(t, ids[i]);
         targets += target;
         if (color) {
-            if (special) rc = buf_append(out, "\x1b[1;97;45m", 10);
+            // Two shades of magenta so that neighbouring special tokens stay apart.
+            if (special) rc = buf_appendf(out, "\x1b[1;97;48;5;%dm", i % 2 ? 127 : 163);
             else rc = buf_appendf(out, "\x1b[38;5;16;48;5;%dm", palette[i % NPAL]);
             if (!rc && target) rc = buf_append(out, "\x1b[4m", 4);
             if (!rc) rc = put_visible(out, p, len);
