@@ -232,11 +232,12 @@ static char *rewrite_ws(const char *pat) {
     return b.data;
 }
 
-int tok_add_split(Tokenizer *t, const char *pattern, bool invert, Err *e) {
-    if (t->n_splits == (int)(sizeof t->splits / sizeof t->splits[0]))
-        return ERR(e, ERR_UNSUPPORTED, "too many pre-tokenizer splits (max 4)");
+pcre2_code *tok_compile_regex(const char *pattern, Err *e) {
     char *pat = rewrite_ws(pattern);
-    if (!pat) return ERR(e, ERR_NOMEM, "out of memory");
+    if (!pat) {
+        ERR(e, ERR_NOMEM, "out of memory");
+        return NULL;
+    }
     int code;
     PCRE2_SIZE at;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP,
@@ -245,10 +246,19 @@ int tok_add_split(Tokenizer *t, const char *pattern, bool invert, Err *e) {
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof msg);
-        return ERR(e, ERR_FORMAT, "pre-tokenizer regex does not compile: %s (pattern: %s)",
-                   (char *)msg, pattern);
+        ERR(e, ERR_FORMAT, "pre-tokenizer regex does not compile: %s (pattern: %s)", (char *)msg,
+            pattern);
+        return NULL;
     }
     pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT is absent
+    return re;
+}
+
+int tok_add_split(Tokenizer *t, const char *pattern, bool invert, Err *e) {
+    if (t->n_splits == (int)(sizeof t->splits / sizeof t->splits[0]))
+        return ERR(e, ERR_UNSUPPORTED, "too many pre-tokenizer splits (max 4)");
+    pcre2_code *re = tok_compile_regex(pattern, e);
+    if (!re) return -1;
     t->splits[t->n_splits++] = (TokSplit){.re = re, .invert = invert};
     return 0;
 }

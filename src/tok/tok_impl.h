@@ -16,9 +16,19 @@ typedef enum {
     TOK_MODE_CHARS,  // SentencePiece-style: one symbol per UTF-8 character, bytes as fallback
 } TokMode;
 
+// What a split step does with the regex matches (HF SplitDelimiterBehavior).
+typedef enum {
+    TOK_SPLIT_ISOLATED,     // matches and the gaps between them are all pieces
+    TOK_SPLIT_REMOVED,      // matches are dropped, gaps kept
+    TOK_SPLIT_MERGED_PREV,  // a match is glued to the gap before it
+    TOK_SPLIT_MERGED_NEXT,  // a match is glued to the gap after it
+    TOK_SPLIT_CONTIGUOUS,   // runs of adjacent matches (or gaps) become one piece
+} TokSplitBehavior;
+
 typedef struct {
     pcre2_code *re;
     bool invert;  // HF Split(invert=true): the matches are the gaps
+    TokSplitBehavior behavior;
 } TokSplit;
 
 typedef struct {
@@ -61,6 +71,9 @@ struct Tokenizer {
     // Normalizer.
     bool nfc;                 // Unicode NFC (Qwen)
     bool sp_prepend;          // prepend ▁ to the text (SentencePiece add_dummy_prefix)
+    bool sp_prepend_first;    // ... only to the segment at the start of the text (HF Metaspace
+                              // prepend_scheme "first": not after a special token)
+    bool sp_prepend_if_missing;  // ... only when it does not start with ▁ already (Metaspace)
     bool sp_replace_space;    // every ' ' becomes ▁ (U+2581)
     bool byte_level_prefix_space;  // HF ByteLevel(add_prefix_space): prepend ' '
     bool decode_strip_space;  // drop one leading ' ' of the decoded text (undoes sp_prepend)
@@ -80,14 +93,21 @@ int tok_set_token(Tokenizer *t, int32_t id, const void *bytes, size_t len, Err *
 // Adds a special token spelled name with id (see tok_add_special) and flags.
 int tok_add_special_ex(Tokenizer *t, const char *name, size_t len, int32_t id, bool always,
                        bool lstrip, bool rstrip, Err *e);
-// Compiles pattern (PCRE2 with UTF + UCP; \s and \S mean Unicode White_Space, as in Rust's
-// regex and Oniguruma) and appends it as a split step.
+// Compiles pattern with PCRE2 (UTF + UCP, JIT when available), \s and \S rewritten to mean
+// Unicode White_Space as in Rust's regex and Oniguruma. NULL (e filled) if it does not
+// compile. Shared by tok_add_split and the BPE trainer (train.c), so both split alike.
+pcre2_code *tok_compile_regex(const char *pattern, Err *e);
+// Compiles pattern (tok_compile_regex) and appends it as a split step.
 int tok_add_split(Tokenizer *t, const char *pattern, bool invert, Err *e);
 // Gives token id a lookup spelling other than its bytes (CHARS mode: "▁the" for " the").
 int tok_set_symbol(Tokenizer *t, int32_t id, const void *bytes, size_t len, Err *e);
 // (Re)builds `lookup` from the token table; call after all tokens are set. Specials are
 // not in it: they are matched by the special-token scan only.
 int tok_build_lookup(Tokenizer *t, Err *e);
+// GPT-2's byte-level alphabet (hf_json.c): decodes a vocabulary key whose characters each
+// stand for one byte into out (room for len bytes). Returns the byte count, or -1 when a
+// character is not in the alphabet.
+int tok_byte_level_decode(const char *key, size_t len, uint8_t *out);
 // Derives merges from token ranks, the way tiktoken defines BPE: a pair (a, b) merges
 // into the token spelled a+b, with that token's rank (= id) as priority.
 int tok_merges_from_ranks(Tokenizer *t, const int32_t *rank_of_id, Err *e);

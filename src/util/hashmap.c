@@ -39,9 +39,10 @@ int bytesmap_init(BytesMap *m, size_t expected) {
     return m->slots ? 0 : -1;
 }
 
+// Growing doubles the capacity: cap_for(cap - 1) is the power of two ≥ 2 * cap.
 static int bytesmap_grow(BytesMap *m) {
     BytesMap bigger;
-    if (bytesmap_init(&bigger, m->cap)) return -1;
+    if (bytesmap_init(&bigger, m->cap - 1)) return -1;
     for (size_t i = 0; i < m->cap; i++)
         if (m->slots[i].key) bytesmap_put(&bigger, m->slots[i].key, m->slots[i].len, m->slots[i].val);
     free(m->slots);
@@ -101,7 +102,7 @@ int pairmap_init(PairMap *m, size_t expected) {
 
 static int pairmap_grow(PairMap *m) {
     PairMap bigger;
-    if (pairmap_init(&bigger, m->cap)) return -1;
+    if (pairmap_init(&bigger, m->cap - 1)) return -1;
     for (size_t i = 0; i < m->cap; i++) {
         PairSlot *s = &m->slots[i];
         if (s->key != UINT64_MAX)
