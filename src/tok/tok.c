@@ -146,21 +146,40 @@ static const uint8_t *symbol_of(const Tokenizer *t, int32_t id, uint32_t *len) {
 
 int tok_merges_from_ranks(Tokenizer *t, const int32_t *rank_of_id, Err *e) {
     if (pairmap_init(&t->merges, (size_t)t->n_vocab * 4)) return ERR(e, ERR_NOMEM, "out of memory");
-    for (int32_t id = 0; id < t->n_vocab; id++) {
-        uint32_t len;
-        const uint8_t *p = symbol_of(t, id, &len);
-        if (!p || len < 2 || t->is_special[id]) continue;
-        // Every way to cut the token in two known tokens is a merge that yields it.
-        for (uint32_t k = 1; k < len; k++) {
-            int32_t a = bytesmap_get(&t->lookup, p, k);
-            if (a < 0) continue;
-            int32_t b = bytesmap_get(&t->lookup, p + k, len - k);
-            if (b < 0) continue;
-            if (pairmap_put(&t->merges, a, b, id, rank_of_id ? rank_of_id[id] : id))
-                return ERR(e, ERR_NOMEM, "out of memory");
+    // Every way to cut a token in two known tokens is a merge that yields it. Finding the
+    // cuts is read-only lookups (the bulk of loading a 200k vocabulary): done in
+    // parallel in blocks of ids, then inserted in id order so the table is the same.
+    enum { BLOCK = 8192 };
+    int32_t nblocks = (t->n_vocab + BLOCK - 1) / BLOCK;
+    IntVec *found = calloc((size_t)nblocks, sizeof *found);  // (a, b, id) triples per block
+    if (!found) return ERR(e, ERR_NOMEM, "out of memory");
+    int oom = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(|| : oom)
+    for (int32_t blk = 0; blk < nblocks; blk++) {
+        int32_t end = (blk + 1) * BLOCK < t->n_vocab ? (blk + 1) * BLOCK : t->n_vocab;
+        for (int32_t id = blk * BLOCK; id < end; id++) {
+            uint32_t len;
+            const uint8_t *p = symbol_of(t, id, &len);
+            if (!p || len < 2 || t->is_special[id]) continue;
+            for (uint32_t k = 1; k < len; k++) {
+                int32_t a = bytesmap_get(&t->lookup, p, k);
+                if (a < 0) continue;
+                int32_t b = bytesmap_get(&t->lookup, p + k, len - k);
+                if (b < 0) continue;
+                int32_t triple[3] = {a, b, id};
+                oom = oom || ivec_append(&found[blk], triple, 3);
+            }
         }
     }
-    return 0;
+    for (int32_t blk = 0; blk < nblocks; blk++) {
+        for (size_t i = 0; !oom && i < found[blk].len; i += 3) {
+            const int32_t *x = found[blk].data + i;
+            oom = pairmap_put(&t->merges, x[0], x[1], x[2], rank_of_id ? rank_of_id[x[2]] : x[2]);
+        }
+        ivec_free(&found[blk]);
+    }
+    free(found);
+    return oom ? ERR(e, ERR_NOMEM, "out of memory") : 0;
 }
 
 int tok_add_special_ex(Tokenizer *t, const char *name, size_t len, int32_t id, bool always,

@@ -50,19 +50,31 @@ static int bytesmap_grow(BytesMap *m) {
     return 0;
 }
 
+static inline uint64_t key_head(const uint8_t *key, size_t len) {
+    uint64_t h = 0;
+    memcpy(&h, key, len < 8 ? len : 8);
+    return h;
+}
+
+static inline int key_equal(const BytesSlot *s, uint64_t head, const uint8_t *key, size_t len) {
+    return s->len == len && s->head == head && (len <= 8 || memcmp(s->key + 8, key + 8, len - 8) == 0);
+}
+
 int bytesmap_put(BytesMap *m, const uint8_t *key, size_t len, int32_t val) {
     if ((m->n + 1) * 2 > m->cap && bytesmap_grow(m)) return -1;
     size_t mask = m->cap - 1, i = hash_bytes(key, len) & mask;
+    uint64_t head = key_head(key, len);
     for (;; i = (i + 1) & mask) {
         BytesSlot *s = &m->slots[i];
         if (!s->key) {
+            s->head = head;
             s->key = key;
             s->len = (uint32_t)len;
             s->val = val;
             m->n++;
             return 0;
         }
-        if (s->len == len && memcmp(s->key, key, len) == 0) {
+        if (key_equal(s, head, key, len)) {
             s->val = val;
             return 0;
         }
@@ -72,10 +84,11 @@ int bytesmap_put(BytesMap *m, const uint8_t *key, size_t len, int32_t val) {
 int32_t bytesmap_get(const BytesMap *m, const uint8_t *key, size_t len) {
     if (!m->cap) return -1;
     size_t mask = m->cap - 1, i = hash_bytes(key, len) & mask;
+    uint64_t head = key_head(key, len);
     for (;; i = (i + 1) & mask) {
         const BytesSlot *s = &m->slots[i];
         if (!s->key) return -1;
-        if (s->len == len && memcmp(s->key, key, len) == 0) return s->val;
+        if (key_equal(s, head, key, len)) return s->val;
     }
 }
 

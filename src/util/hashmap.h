@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 typedef struct {
+    uint64_t head;       // the key's first 8 bytes (zero-padded): most keys are compared
+                         // here, without touching the key's own memory
     const uint8_t *key;  // borrowed
     uint32_t len;
     int32_t val;
