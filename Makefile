@@ -3,7 +3,8 @@
 CC      ?= gcc
 OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=gnu11 -fopenmp -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc -MMD -MP
+# Flags the build needs whatever CFLAGS a caller passes (make asan passes its own).
+BASE_CFLAGS := -std=gnu11 -fopenmp -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc -MMD -MP
 LDLIBS  += -lpcre2-8 -lcjson -lutf8proc -lm -fopenmp
 BUILD   ?= build/release
 
@@ -22,18 +23,18 @@ posttrain: $(BUILD)/posttrain
 	cp $< $@
 
 $(BUILD)/posttrain: $(CLI_OBJ) $(BUILD)/libposttrain.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/libposttrain.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libposttrain.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libposttrain.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libposttrain.a $(LDFLAGS) $(LDLIBS)
 
 tests: $(TESTS) $(BUILD)/posttrain
 
@@ -42,7 +43,7 @@ test: posttrain tests
 
 # Sanitized build in its own directory; the same suite runs against it.
 asan:
-	$(MAKE) BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer" \
+	$(MAKE) BUILD=build/asan \
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" tests build/asan/posttrain
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

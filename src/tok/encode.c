@@ -168,7 +168,31 @@ static bool any_matchable(const Tokenizer *t, bool allow) {
     return false;
 }
 
-static inline bool is_ws(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// Unicode White_Space: what HF's added-token lstrip/rstrip strip (Rust's char::is_whitespace).
+static bool is_white_space(uint32_t c) {
+    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+           c == 0x205F || c == 0x3000;
+}
+
+// Byte length of the white-space character that ends at s[end] (0 if it is none); the
+// text from `start` is valid UTF-8.
+static size_t ws_before(const uint8_t *s, size_t start, size_t end) {
+    if (end <= start) return 0;
+    size_t b = end - 1;
+    while (b > start && (s[b] & 0xC0) == 0x80) b--;
+    uint32_t cp;
+    utf8_decode(s + b, &cp);
+    return is_white_space(cp) ? end - b : 0;
+}
+
+// Byte length of the white-space character that starts at s[pos] (0 if it is none).
+static size_t ws_after(const uint8_t *s, size_t pos, size_t len) {
+    if (pos >= len) return 0;
+    uint32_t cp;
+    int l = utf8_decode(s + pos, &cp);
+    return is_white_space(cp) ? (size_t)l : 0;
+}
 
 int tok_encode(const Tokenizer *t, const char *text, size_t len, int flags, IntVec *out, Err *e) {
     Buf fixed = {0};
@@ -205,8 +229,8 @@ int tok_encode(const Tokenizer *t, const char *text, size_t len, int flags, IntV
                 continue;
             }
             size_t end = i, next = i + sp->len;
-            if (sp->lstrip) while (end > seg && is_ws(s[end - 1])) end--;
-            if (sp->rstrip) while (next < len && is_ws(s[next])) next++;
+            for (size_t w; sp->lstrip && (w = ws_before(s, seg, end));) end -= w;
+            for (size_t w; sp->rstrip && (w = ws_after(s, next, len));) next += w;
             rc = encode_segment(&c, s + seg, end - seg, seg == 0);
             if (rc == 0 && ivec_push(out, sp->id)) goto oom;
             seg = i = next;

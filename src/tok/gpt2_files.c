@@ -64,7 +64,8 @@ static int add_entry(Gpt2 *g, const cJSON *v) {
 
 static int load_encoder(Gpt2 *g, const cJSON *root) {
     if (!cJSON_IsObject(root) || cJSON_GetArraySize(root) == 0)
-        return ERR(g->e, ERR_FORMAT, "%s: expected a non-empty JSON object {token: id}", g->enc_path);
+        return ERR(g->e, ERR_FORMAT, "%s: expected a non-empty JSON object {token: id}",
+                   g->enc_path);
     if (bytesmap_init(&g->keys, (size_t)cJSON_GetArraySize(root)))
         return ERR(g->e, ERR_NOMEM, "out of memory");
     const cJSON *v;
@@ -84,7 +85,8 @@ static int32_t key_id(const Gpt2 *g, const char *s, size_t n) {
 // One "a b" line of vocab.bpe, rank = its index among the merge lines.
 static int add_merge(Gpt2 *g, const char *line, size_t len, size_t lineno, int32_t rank) {
     const char *sp = memchr(line, ' ', len);
-    if (!sp || sp == line || sp + 1 == line + len || memchr(sp + 1, ' ', (size_t)(line + len - sp - 1)))
+    const char *end = line + len;
+    if (!sp || sp == line || sp + 1 == end || memchr(sp + 1, ' ', (size_t)(end - sp - 1)))
         return ERR(g->e, ERR_FORMAT, "%s:%zu: expected \"a b\"", g->bpe_path, lineno);
     size_t alen = (size_t)(sp - line), blen = len - alen - 1;
     int32_t a = key_id(g, line, alen), b = key_id(g, sp + 1, blen);

@@ -45,6 +45,7 @@ typedef struct {
     int32_t added_cap;
     uint8_t *scratch;   // room for one decoded key or one merge concatenation
     size_t scratch_cap;
+    int32_t tpl_bos, tpl_eos;  // BOS/EOS of the post-processor's template, or -1
 } Hf;
 
 // Fills e with "PATH: " + the message and returns -1.
@@ -124,6 +125,24 @@ static int32_t key_id(const Hf *h, const char *s, size_t n) {
 static int32_t named_id(const Hf *h, const char *s) {
     int32_t id = tok_special_id(h->t, s);
     return id >= 0 ? id : key_id(h, s, strlen(s));
+}
+
+// Loads one component (a normalizer, pre-tokenizer, decoder or post-processor) at where.
+typedef int (*LoadFn)(Hf *h, const cJSON *x, const char *where, int depth);
+
+// HF's Sequence components: runs load on each element of o[list], at "where.list[i]".
+static int load_sequence(Hf *h, const cJSON *o, const char *list, const char *where, int depth,
+                         LoadFn load) {
+    const cJSON *arr = member(o, list), *x;
+    if (!cJSON_IsArray(arr)) return fail(h, ERR_FORMAT, "%s.%s: expected an array", where, list);
+    if (depth >= MAX_DEPTH) return fail(h, ERR_FORMAT, "%s: nested too deeply", where);
+    int i = 0;
+    cJSON_ArrayForEach(x, arr) {
+        char sub[256];
+        snprintf(sub, sizeof sub, "%s.%s[%d]", where, list, i++);
+        if (load(h, x, sub, depth + 1)) return -1;
+    }
+    return 0;
 }
 
 // ---- GPT-2's byte-level alphabet ----------------------------------------------------------
@@ -222,7 +241,8 @@ static int load_vocab(Hf *h, const cJSON *model) {
         int32_t id;
         if (get_id(h, v, where, &id)) return -1;
         if (len == 0) return fail(h, ERR_FORMAT, "model.vocab: empty token (id %d)", id);
-        if (key_id(h, key, len) >= 0) return fail(h, ERR_FORMAT, "%s: the key appears twice", where);
+        if (key_id(h, key, len) >= 0)
+            return fail(h, ERR_FORMAT, "%s: the key appears twice", where);
         if (bytesmap_put(&h->keys, (const uint8_t *)key, len, id))
             return ERR(h->e, ERR_NOMEM, "out of memory");
         if (id < h->added_cap && h->is_added[id]) continue;  // added_tokens defines it
@@ -342,7 +362,8 @@ static int scan_added(Hf *h, const cJSON *added) {
     cJSON_ArrayForEach(a, added) {
         char where[48];
         snprintf(where, sizeof where, "added_tokens[%d].id", i++);
-        if (!cJSON_IsObject(a)) return fail(h, ERR_FORMAT, "added_tokens[%d]: expected an object", i - 1);
+        if (!cJSON_IsObject(a))
+            return fail(h, ERR_FORMAT, "added_tokens[%d]: expected an object", i - 1);
         int32_t id;
         if (get_id(h, member(a, "id"), where, &id)) return -1;
         if (id > max) max = id;
@@ -354,8 +375,9 @@ static int scan_added(Hf *h, const cJSON *added) {
     return 0;
 }
 
-// Second pass, after the vocabulary: HF matches non-special added tokens in any text and
-// special ones only where the caller allows specials, so always = !special.
+// Second pass, after the vocabulary. The project's rule: non-special added tokens (words a
+// user added) match in any text, special ones only where the caller allows specials; so
+// always = !special.
 static int add_added(Hf *h, const cJSON *added) {
     if (absent(added)) return 0;
     const cJSON *a;
@@ -370,7 +392,8 @@ static int add_added(Hf *h, const cJSON *added) {
             get_bool(h, a, "lstrip", where, false, &lstrip) ||
             get_bool(h, a, "rstrip", where, false, &rstrip))
             return -1;
-        if (!content || !*content) return fail(h, ERR_FORMAT, "%s.content: expected a non-empty string", where);
+        if (!content || !*content)
+            return fail(h, ERR_FORMAT, "%s.content: expected a non-empty string", where);
         int32_t id = (int32_t)member(a, "id")->valuedouble;
         if (tok_add_special_ex(h->t, content, strlen(content), id, !special, lstrip, rstrip, h->e))
             return err_prefix(h->e, "%s: %s: ", h->path, where);
@@ -384,19 +407,8 @@ static int load_normalizer(Hf *h, const cJSON *n, const char *where, int depth) 
     if (absent(n)) return 0;
     const char *type;
     if (get_type(h, n, where, &type)) return -1;
-    if (!strcmp(type, "Sequence")) {
-        const cJSON *list = member(n, "normalizers");
-        if (!cJSON_IsArray(list)) return fail(h, ERR_FORMAT, "%s.normalizers: expected an array", where);
-        if (depth >= MAX_DEPTH) return fail(h, ERR_FORMAT, "%s: nested too deeply", where);
-        const cJSON *x;
-        int i = 0;
-        cJSON_ArrayForEach(x, list) {
-            char sub[256];
-            snprintf(sub, sizeof sub, "%s.normalizers[%d]", where, i++);
-            if (load_normalizer(h, x, sub, depth + 1)) return -1;
-        }
-        return 0;
-    }
+    if (!strcmp(type, "Sequence"))
+        return load_sequence(h, n, "normalizers", where, depth, load_normalizer);
     if (!strcmp(type, "NFC")) {
         h->t->nfc = true;
         return 0;
@@ -405,7 +417,8 @@ static int load_normalizer(Hf *h, const cJSON *n, const char *where, int depth) 
         const char *p;
         if (get_string(h, n, "prepend", where, &p)) return -1;
         if (!p || strcmp(p, SPACE_MARK) != 0)
-            return fail(h, ERR_UNSUPPORTED, "%s.prepend: only \"" SPACE_MARK "\" is supported", where);
+            return fail(h, ERR_UNSUPPORTED, "%s.prepend: only \"" SPACE_MARK "\" is supported",
+                        where);
         h->t->sp_prepend = true;
         return 0;
     }
@@ -415,8 +428,8 @@ static int load_normalizer(Hf *h, const cJSON *n, const char *where, int depth) 
         if (cJSON_IsObject(pat) && get_string(h, pat, "String", where, &from)) return -1;
         if (get_string(h, n, "content", where, &to)) return -1;
         if (!from || !to || strcmp(from, " ") != 0 || strcmp(to, SPACE_MARK) != 0)
-            return fail(h, ERR_UNSUPPORTED, "%s: only Replace(\" \", \"" SPACE_MARK "\") is supported",
-                        where);
+            return fail(h, ERR_UNSUPPORTED,
+                        "%s: only Replace(\" \", \"" SPACE_MARK "\") is supported", where);
         h->t->sp_replace_space = true;
         return 0;
     }
@@ -426,8 +439,10 @@ static int load_normalizer(Hf *h, const cJSON *n, const char *where, int depth) 
 // ---- pre_tokenizer --------------------------------------------------------------------------
 
 // Adds a split step with HF's behavior.
-static int add_split(Hf *h, const char *pattern, bool invert, TokSplitBehavior b, const char *where) {
-    if (tok_add_split(h->t, pattern, invert, h->e)) return err_prefix(h->e, "%s: %s: ", h->path, where);
+static int add_split(Hf *h, const char *pattern, bool invert, TokSplitBehavior b,
+                     const char *where) {
+    if (tok_add_split(h->t, pattern, invert, h->e))
+        return err_prefix(h->e, "%s: %s: ", h->path, where);
     h->t->splits[h->t->n_splits - 1].behavior = b;
     return 0;
 }
@@ -466,10 +481,13 @@ static int load_split(Hf *h, const cJSON *p, const char *where) {
     if (cJSON_IsObject(pat) &&
         (get_string(h, pat, "Regex", where, &re) || get_string(h, pat, "String", where, &lit)))
         return -1;
-    if (!re && !lit) return fail(h, ERR_FORMAT, "%s.pattern: expected {\"Regex\": ...} or {\"String\": ...}", where);
+    if (!re && !lit)
+        return fail(h, ERR_FORMAT, "%s.pattern: expected {\"Regex\": ...} or {\"String\": ...}",
+                    where);
     TokSplitBehavior b;
     bool invert;
-    if (parse_behavior(h, p, where, &b) || get_bool(h, p, "invert", where, false, &invert)) return -1;
+    if (parse_behavior(h, p, where, &b) || get_bool(h, p, "invert", where, false, &invert))
+        return -1;
     if (re) return add_split(h, re, invert, b, where);
     if (!*lit) return fail(h, ERR_FORMAT, "%s.pattern.String: empty", where);
     char *esc = escape_literal(lit);
@@ -491,7 +509,8 @@ static int load_byte_level(Hf *h, const cJSON *p, const char *where) {
         return fail(h, ERR_UNSUPPORTED, "%s.add_prefix_space: true after another pre-tokenizer "
                     "is not supported", where);
     h->t->byte_level_prefix_space = prefix;
-    return use_regex ? add_split(h, tok_builtin_pattern("gpt2"), false, TOK_SPLIT_ISOLATED, where) : 0;
+    if (!use_regex) return 0;
+    return add_split(h, tok_builtin_pattern("gpt2"), false, TOK_SPLIT_ISOLATED, where);
 }
 
 // Metaspace: ' ' -> ▁, a ▁ in front (prepend_scheme, or the older add_prefix_space), and
@@ -500,12 +519,14 @@ static int load_metaspace(Hf *h, const cJSON *p, const char *where) {
     Tokenizer *t = h->t;
     const char *rep, *scheme;
     bool legacy_prefix, split;
-    if (get_string(h, p, "replacement", where, &rep) || get_string(h, p, "prepend_scheme", where, &scheme) ||
+    if (get_string(h, p, "replacement", where, &rep) ||
+        get_string(h, p, "prepend_scheme", where, &scheme) ||
         get_bool(h, p, "add_prefix_space", where, true, &legacy_prefix) ||
         get_bool(h, p, "split", where, true, &split))
         return -1;
     if (!rep || strcmp(rep, SPACE_MARK) != 0)
-        return fail(h, ERR_UNSUPPORTED, "%s.replacement: only \"" SPACE_MARK "\" is supported", where);
+        return fail(h, ERR_UNSUPPORTED, "%s.replacement: only \"" SPACE_MARK "\" is supported",
+                    where);
     if (t->mode != TOK_MODE_CHARS || t->n_splits > 0)
         return fail(h, ERR_UNSUPPORTED, "%s: Metaspace is supported only as the first "
                     "pre-tokenizer of a SentencePiece-style vocabulary", where);
@@ -520,29 +541,14 @@ static int load_metaspace(Hf *h, const cJSON *p, const char *where) {
     return split ? add_split(h, SPACE_MARK, false, TOK_SPLIT_MERGED_NEXT, where) : 0;
 }
 
-static int load_pretok(Hf *h, const cJSON *p, const char *where, int depth);
-
-static int load_pretok_sequence(Hf *h, const cJSON *p, const char *where, int depth) {
-    const cJSON *list = member(p, "pretokenizers");
-    if (!cJSON_IsArray(list)) return fail(h, ERR_FORMAT, "%s.pretokenizers: expected an array", where);
-    if (depth >= MAX_DEPTH) return fail(h, ERR_FORMAT, "%s: nested too deeply", where);
-    const cJSON *x;
-    int i = 0;
-    cJSON_ArrayForEach(x, list) {
-        char sub[256];
-        snprintf(sub, sizeof sub, "%s.pretokenizers[%d]", where, i++);
-        if (load_pretok(h, x, sub, depth + 1)) return -1;
-    }
-    return 0;
-}
-
 // Each step becomes a split of the engine; their order is kept (HF runs each step on the
 // pieces of the previous one, and so does encode.c).
 static int load_pretok(Hf *h, const cJSON *p, const char *where, int depth) {
     if (absent(p)) return 0;
     const char *type;
     if (get_type(h, p, where, &type)) return -1;
-    if (!strcmp(type, "Sequence")) return load_pretok_sequence(h, p, where, depth);
+    if (!strcmp(type, "Sequence"))
+        return load_sequence(h, p, "pretokenizers", where, depth, load_pretok);
     if (!strcmp(type, "Split")) return load_split(h, p, where);
     if (!strcmp(type, "ByteLevel")) return load_byte_level(h, p, where);
     if (!strcmp(type, "Metaspace")) return load_metaspace(h, p, where);
@@ -572,27 +578,18 @@ static int load_decoder(Hf *h, const cJSON *d, const char *where, int depth) {
     if (absent(d)) return 0;
     const char *type;
     if (get_type(h, d, where, &type)) return -1;
-    if (!strcmp(type, "Sequence")) {
-        const cJSON *list = member(d, "decoders");
-        if (!cJSON_IsArray(list)) return fail(h, ERR_FORMAT, "%s.decoders: expected an array", where);
-        if (depth >= MAX_DEPTH) return fail(h, ERR_FORMAT, "%s: nested too deeply", where);
-        const cJSON *x;
-        int i = 0;
-        cJSON_ArrayForEach(x, list) {
-            char sub[256];
-            snprintf(sub, sizeof sub, "%s.decoders[%d]", where, i++);
-            if (load_decoder(h, x, sub, depth + 1)) return -1;
-        }
-        return 0;
-    }
+    if (!strcmp(type, "Sequence"))
+        return load_sequence(h, d, "decoders", where, depth, load_decoder);
     if (!strcmp(type, "Strip")) {
         const char *content;
         const cJSON *start = member(d, "start"), *stop = member(d, "stop");
         if (get_string(h, d, "content", where, &content)) return -1;
         if (!cJSON_IsNumber(start) || (stop && !cJSON_IsNumber(stop)))
             return fail(h, ERR_FORMAT, "%s: expected numbers start and stop", where);
-        if (start->valueint > 1 || (stop && stop->valueint != 0) || !content || strcmp(content, " "))
-            return fail(h, ERR_UNSUPPORTED, "%s: only Strip(\" \", start=1, stop=0) is supported", where);
+        if (start->valueint > 1 || (stop && stop->valueint != 0) || !content ||
+            strcmp(content, " ") != 0)
+            return fail(h, ERR_UNSUPPORTED, "%s: only Strip(\" \", start=1, stop=0) is supported",
+                        where);
         if (start->valueint == 1) h->t->decode_strip_space = true;
         return 0;
     }
@@ -610,12 +607,14 @@ static int load_decoder(Hf *h, const cJSON *d, const char *where, int depth) {
 // ---- BOS / EOS ------------------------------------------------------------------------------
 
 // tokenizer_config.json's bos_token / eos_token: "<s>", {"content": "<s>", ...} or null.
-static int config_token(Hf *h, const char *cpath, const cJSON *cfg, const char *field, int32_t *id) {
+static int config_token(Hf *h, const char *cpath, const cJSON *cfg, const char *field,
+                        int32_t *id) {
     const cJSON *v = member(cfg, field);
     if (absent(v)) return 0;
     if (cJSON_IsObject(v)) v = member(v, "content");
     if (!cJSON_IsString(v))
-        return ERR(h->e, ERR_FORMAT, "%s: %s: expected a string or {\"content\": string}", cpath, field);
+        return ERR(h->e, ERR_FORMAT, "%s: %s: expected a string or {\"content\": string}", cpath,
+                   field);
     *id = named_id(h, v->valuestring);
     if (*id < 0)
         return ERR(h->e, ERR_FORMAT, "%s: %s: \"%.60s\" is not a token of %s", cpath, field,
@@ -627,19 +626,20 @@ static int load_config(Hf *h, int32_t *bos, int32_t *eos) {
     char cpath[4096];
     const char *slash = strrchr(h->path, '/');
     int dir = slash ? (int)(slash - h->path + 1) : 0;
-    if (snprintf(cpath, sizeof cpath, "%.*stokenizer_config.json", dir, h->path) >= (int)sizeof cpath)
-        return 0;
-    if (!file_exists(cpath)) return 0;
+    int n = snprintf(cpath, sizeof cpath, "%.*stokenizer_config.json", dir, h->path);
+    if (n >= (int)sizeof cpath || !file_exists(cpath)) return 0;
     char *data;
     size_t len;
     if (file_read_all(cpath, &data, &len, h->e)) return -1;
     cJSON *cfg = cJSON_ParseWithLength(data, len);
     free(data);
-    int rc = 0;
-    if (!cJSON_IsObject(cfg)) rc = ERR(h->e, ERR_FORMAT, "%s: not a JSON object", cpath);
-    else rc = config_token(h, cpath, cfg, "bos_token", bos) || config_token(h, cpath, cfg, "eos_token", eos);
+    int rc = -1;
+    if (!cJSON_IsObject(cfg)) ERR(h->e, ERR_FORMAT, "%s: not a JSON object", cpath);
+    else if (!config_token(h, cpath, cfg, "bos_token", bos) &&
+             !config_token(h, cpath, cfg, "eos_token", eos))
+        rc = 0;
     cJSON_Delete(cfg);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 // A TemplateProcessing special token: its id from "special_tokens", else by name.
@@ -649,14 +649,15 @@ static int template_id(Hf *h, const cJSON *pp, const cJSON *item, const char *wh
     if (!name) return fail(h, ERR_FORMAT, "%s.id: missing", where);
     const cJSON *st = member(member(pp, "special_tokens"), name);
     const cJSON *ids = member(st, "ids");
-    if (cJSON_IsArray(ids) && cJSON_GetArraySize(ids) >= 1) return get_id(h, cJSON_GetArrayItem(ids, 0), where, id);
+    if (cJSON_IsArray(ids) && cJSON_GetArraySize(ids) >= 1)
+        return get_id(h, cJSON_GetArrayItem(ids, 0), where, id);
     *id = named_id(h, name);
     if (*id < 0) return fail(h, ERR_FORMAT, "%s.id: \"%.60s\" is not a token", where, name);
     return 0;
 }
 
 // "single": [{"SpecialToken": BOS}, {"Sequence": A}, {"SpecialToken": EOS}]
-static int template_bos_eos(Hf *h, const cJSON *pp, const char *where, int32_t *bos, int32_t *eos) {
+static int template_bos_eos(Hf *h, const cJSON *pp, const char *where) {
     const cJSON *single = member(pp, "single");
     if (!cJSON_IsArray(single)) return fail(h, ERR_FORMAT, "%s.single: expected an array", where);
     bool seen_seq = false;
@@ -671,10 +672,11 @@ static int template_bos_eos(Hf *h, const cJSON *pp, const char *where, int32_t *
         } else if (cJSON_IsObject(sp)) {
             int32_t id = -1;
             if (template_id(h, pp, sp, sub, &id)) return -1;
-            if (!seen_seq) *bos = id;
-            else if (*eos < 0) *eos = id;
+            if (!seen_seq) h->tpl_bos = id;
+            else if (h->tpl_eos < 0) h->tpl_eos = id;
         } else {
-            return fail(h, ERR_FORMAT, "%s: expected {\"SpecialToken\": ...} or {\"Sequence\": ...}", sub);
+            return fail(h, ERR_FORMAT,
+                        "%s: expected {\"SpecialToken\": ...} or {\"Sequence\": ...}", sub);
         }
     }
     return 0;
@@ -690,37 +692,30 @@ static int pair_id(Hf *h, const cJSON *pp, const char *field, const char *where,
     return get_id(h, cJSON_GetArrayItem(v, 1), sub, id);
 }
 
-static int post_processor_bos_eos(Hf *h, const cJSON *pp, const char *where, int32_t *bos,
-                                  int32_t *eos, int depth) {
+// Sets tpl_bos / tpl_eos from a post-processor (others, such as ByteLevel, add no tokens).
+static int load_post_processor(Hf *h, const cJSON *pp, const char *where, int depth) {
     if (absent(pp)) return 0;
     const char *type;
     if (get_type(h, pp, where, &type)) return -1;
-    if (!strcmp(type, "TemplateProcessing")) return template_bos_eos(h, pp, where, bos, eos);
+    if (!strcmp(type, "TemplateProcessing")) return template_bos_eos(h, pp, where);
     if (!strcmp(type, "RobertaProcessing") || !strcmp(type, "BertProcessing"))
-        return pair_id(h, pp, "cls", where, bos) || pair_id(h, pp, "sep", where, eos) ? -1 : 0;
-    if (!strcmp(type, "Sequence")) {
-        const cJSON *list = member(pp, "processors");
-        if (!cJSON_IsArray(list)) return fail(h, ERR_FORMAT, "%s.processors: expected an array", where);
-        if (depth >= MAX_DEPTH) return fail(h, ERR_FORMAT, "%s: nested too deeply", where);
-        const cJSON *x;
-        int i = 0;
-        cJSON_ArrayForEach(x, list) {
-            char sub[256];
-            snprintf(sub, sizeof sub, "%s.processors[%d]", where, i++);
-            if (post_processor_bos_eos(h, x, sub, bos, eos, depth + 1)) return -1;
-        }
-    }
+        return pair_id(h, pp, "cls", where, &h->tpl_bos) ||
+                       pair_id(h, pp, "sep", where, &h->tpl_eos)
+                   ? -1
+                   : 0;
+    if (!strcmp(type, "Sequence"))
+        return load_sequence(h, pp, "processors", where, depth, load_post_processor);
     return 0;
 }
 
 // tokenizer_config.json wins where it names a token; the template fills the rest.
 static int load_bos_eos(Hf *h, const cJSON *root) {
-    int32_t cbos = -1, ceos = -1, tbos = -1, teos = -1;
-    if (load_config(h, &cbos, &ceos) ||
-        post_processor_bos_eos(h, member(root, "post_processor"), "post_processor", &tbos, &teos, 0))
+    int32_t bos = -1, eos = -1;
+    if (load_config(h, &bos, &eos) ||
+        load_post_processor(h, member(root, "post_processor"), "post_processor", 0))
         return -1;
-    h->t->bos_id = cbos >= 0 ? cbos : tbos;
-    h->t->eos_id = ceos >= 0 ? ceos : teos;
+    h->t->bos_id = bos >= 0 ? bos : h->tpl_bos;
+    h->t->eos_id = eos >= 0 ? eos : h->tpl_eos;
     return 0;
 }
 
@@ -744,7 +739,8 @@ static int build(Hf *h, const cJSON *root) {
     if (check_model(h, model)) return -1;
     const cJSON *pre = member(root, "pre_tokenizer"), *added = member(root, "added_tokens");
     const char *slash = strrchr(h->path, '/');
-    h->t = tok_new(slash ? slash + 1 : h->path, has_byte_level(pre, 0) ? TOK_MODE_BYTES : TOK_MODE_CHARS);
+    TokMode mode = has_byte_level(pre, 0) ? TOK_MODE_BYTES : TOK_MODE_CHARS;
+    h->t = tok_new(slash ? slash + 1 : h->path, mode);
     if (!h->t) return ERR(h->e, ERR_NOMEM, "out of memory");
     if (scan_added(h, added) || load_vocab(h, model) || load_merges(h, model) ||
         add_added(h, added) || load_model_options(h, model) ||
@@ -773,7 +769,7 @@ int tok_load_hf_json(Tokenizer **out, const char *path, Err *e) {
     char *data;
     size_t len;
     if (file_read_all(path, &data, &len, e)) return -1;
-    Hf h = {.path = path, .e = e};
+    Hf h = {.path = path, .e = e, .tpl_bos = -1, .tpl_eos = -1};
     cJSON *root = parse(&h, data, len);
     free(data);
     if (!root) return -1;

@@ -69,8 +69,9 @@ static int add_byte_token(L2c *r, int32_t id, const uint8_t *p, int32_t len) {
     char want[8];
     snprintf(want, sizeof want, "<0x%02X>", b);
     if (len != 6 || memcmp(p, want, 6) != 0)
-        return ERR(r->e, ERR_FORMAT, "%s: token %d: text: expected the byte token %s, found \"%.*s\"",
-                   r->path, id, want, len > 20 ? 20 : len, (const char *)p);
+        return ERR(r->e, ERR_FORMAT,
+                   "%s: token %d: text: expected the byte token %s, found \"%.*s\"", r->path, id,
+                   want, len > 20 ? 20 : len, (const char *)p);
     uint8_t byte = (uint8_t)b;
     r->t->byte_id[b] = id;
     if (tok_set_symbol(r->t, id, p, 6, r->e)) return -1;

@@ -32,30 +32,40 @@ void tok_free(Tokenizer *t) {
     free(t);
 }
 
+// The allocated length of the per-id arrays for n ids: the next power of two, so that
+// loading a vocabulary id by id reallocates (and copies) log(n) times, not n times.
+static size_t id_capacity(size_t n) {
+    size_t c = 1024;
+    while (c < n) c *= 2;
+    return c;
+}
+
 // Grows the per-id arrays so that id is valid.
 static int grow_ids(Tokenizer *t, int32_t id, Err *e) {
     if (id < 0) return ERR(e, ERR_ARG, "token id %d is negative", id);
     if (id < t->n_vocab) return 0;
-    size_t n = (size_t)id + 1;
-    uint32_t *off = realloc(t->tok_off, n * sizeof *off);
-    if (off) t->tok_off = off;
-    uint32_t *len = realloc(t->tok_len, n * sizeof *len);
-    if (len) t->tok_len = len;
-    uint8_t *sp = realloc(t->is_special, n);
-    if (sp) t->is_special = sp;
-    if (!off || !len || !sp) return ERR(e, ERR_NOMEM, "out of memory growing vocabulary");
-    if (t->sym_pool) {
-        uint32_t *so = realloc(t->sym_off, n * sizeof *so);
-        if (so) t->sym_off = so;
-        uint32_t *sl = realloc(t->sym_len, n * sizeof *sl);
-        if (sl) t->sym_len = sl;
-        if (!so || !sl) return ERR(e, ERR_NOMEM, "out of memory growing vocabulary");
+    size_t n = (size_t)id + 1, cap = id_capacity(n);
+    if (t->n_vocab == 0 || cap > id_capacity((size_t)t->n_vocab)) {
+        uint32_t *off = realloc(t->tok_off, cap * sizeof *off);
+        if (off) t->tok_off = off;
+        uint32_t *len = realloc(t->tok_len, cap * sizeof *len);
+        if (len) t->tok_len = len;
+        uint8_t *sp = realloc(t->is_special, cap);
+        if (sp) t->is_special = sp;
+        if (!off || !len || !sp) return ERR(e, ERR_NOMEM, "out of memory growing vocabulary");
+        if (t->sym_off) {
+            uint32_t *so = realloc(t->sym_off, cap * sizeof *so);
+            if (so) t->sym_off = so;
+            uint32_t *sl = realloc(t->sym_len, cap * sizeof *sl);
+            if (sl) t->sym_len = sl;
+            if (!so || !sl) return ERR(e, ERR_NOMEM, "out of memory growing vocabulary");
+        }
     }
     for (size_t i = (size_t)t->n_vocab; i < n; i++) {
         t->tok_off[i] = UINT32_MAX;
         t->tok_len[i] = 0;
         t->is_special[i] = 0;
-        if (t->sym_pool) t->sym_off[i] = UINT32_MAX, t->sym_len[i] = 0;
+        if (t->sym_off) t->sym_off[i] = UINT32_MAX, t->sym_len[i] = 0;
     }
     t->n_vocab = (int32_t)n;
     return 0;
@@ -93,8 +103,8 @@ int tok_set_token(Tokenizer *t, int32_t id, const void *bytes, size_t len, Err *
 int tok_set_symbol(Tokenizer *t, int32_t id, const void *bytes, size_t len, Err *e) {
     if (grow_ids(t, id, e)) return -1;
     if (!t->sym_off) {
-        t->sym_off = malloc((size_t)t->n_vocab * sizeof *t->sym_off);
-        t->sym_len = calloc((size_t)t->n_vocab, sizeof *t->sym_len);
+        t->sym_off = malloc(id_capacity((size_t)t->n_vocab) * sizeof *t->sym_off);
+        t->sym_len = calloc(id_capacity((size_t)t->n_vocab), sizeof *t->sym_len);
         if (!t->sym_off || !t->sym_len) return ERR(e, ERR_NOMEM, "out of memory");
         for (int32_t i = 0; i < t->n_vocab; i++) t->sym_off[i] = UINT32_MAX;
     }
@@ -274,8 +284,9 @@ pcre2_code *tok_compile_regex(const char *pattern, Err *e) {
 }
 
 int tok_add_split(Tokenizer *t, const char *pattern, bool invert, Err *e) {
-    if (t->n_splits == (int)(sizeof t->splits / sizeof t->splits[0]))
-        return ERR(e, ERR_UNSUPPORTED, "too many pre-tokenizer splits (max 4)");
+    int max = (int)(sizeof t->splits / sizeof t->splits[0]);
+    if (t->n_splits == max)
+        return ERR(e, ERR_UNSUPPORTED, "too many pre-tokenizer splits (max %d)", max);
     pcre2_code *re = tok_compile_regex(pattern, e);
     if (!re) return -1;
     t->splits[t->n_splits++] = (TokSplit){.re = re, .invert = invert};

@@ -65,7 +65,7 @@ struct Tokenizer {
 
     // Pre-tokenizer: each split runs on the pieces of the previous one (HF Sequence;
     // Digits is a split on \p{N} too).
-    TokSplit splits[4];
+    TokSplit splits[8];  // (some tokenizer.json files chain five or more Split steps)
     int n_splits;
 
     // Normalizer.

@@ -26,23 +26,32 @@ uint64_t hash_bytes(const void *p, size_t n) {
     return h;
 }
 
+// Callers size a map by a vocabulary's largest id, which a corrupt or sparse file can
+// make huge (a 3 KB rank file with one rank near 10^7): the *_init functions take at
+// most this many expected entries and let the map grow as entries arrive.
+#define HINT_MAX ((size_t)1 << 20)
+
 static size_t cap_for(size_t expected) {
     size_t cap = 16;
     while (cap < expected * 2 + 2) cap *= 2;
     return cap;
 }
 
-int bytesmap_init(BytesMap *m, size_t expected) {
-    m->cap = cap_for(expected);
+static int bytesmap_alloc(BytesMap *m, size_t cap) {
+    m->cap = cap;
     m->n = 0;
     m->slots = calloc(m->cap, sizeof *m->slots);
     return m->slots ? 0 : -1;
 }
 
-// Growing doubles the capacity: cap_for(cap - 1) is the power of two ≥ 2 * cap.
+int bytesmap_init(BytesMap *m, size_t expected) {
+    return bytesmap_alloc(m, cap_for(expected < HINT_MAX ? expected : HINT_MAX));
+}
+
+// Growing doubles the capacity.
 static int bytesmap_grow(BytesMap *m) {
     BytesMap bigger;
-    if (bytesmap_init(&bigger, m->cap - 1)) return -1;
+    if (bytesmap_alloc(&bigger, m->cap * 2)) return -1;
     for (size_t i = 0; i < m->cap; i++)
         if (m->slots[i].key) bytesmap_put(&bigger, m->slots[i].key, m->slots[i].len, m->slots[i].val);
     free(m->slots);
@@ -104,8 +113,8 @@ static inline uint64_t pair_hash(uint64_t k) {
     return k;
 }
 
-int pairmap_init(PairMap *m, size_t expected) {
-    m->cap = cap_for(expected);
+static int pairmap_alloc(PairMap *m, size_t cap) {
+    m->cap = cap;
     m->n = 0;
     m->slots = malloc(m->cap * sizeof *m->slots);
     if (!m->slots) return -1;
@@ -113,9 +122,13 @@ int pairmap_init(PairMap *m, size_t expected) {
     return 0;
 }
 
+int pairmap_init(PairMap *m, size_t expected) {
+    return pairmap_alloc(m, cap_for(expected < HINT_MAX ? expected : HINT_MAX));
+}
+
 static int pairmap_grow(PairMap *m) {
     PairMap bigger;
-    if (pairmap_init(&bigger, m->cap - 1)) return -1;
+    if (pairmap_alloc(&bigger, m->cap * 2)) return -1;
     for (size_t i = 0; i < m->cap; i++) {
         PairSlot *s = &m->slots[i];
         if (s->key != UINT64_MAX)

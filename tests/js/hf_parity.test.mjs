@@ -1,7 +1,10 @@
 // hf_parity.test.mjs: posttrain's tokenizer.json, encoder.json and llama2.c loaders against
-// reference tokenizers, on a few thousand texts.
+// reference tokenizers, on ~750 texts each (hand-written edge cases, tests/js/corpus.mjs,
+// generated word salad, and samples of the test data sets).
 //
-//   tokenizer.json (llama3, qwen3, llama2, gpt4o, smollm2, minimind)
+//   tokenizer.json (llama3, qwen3, llama2, gpt4o, smollm2, minimind), and edited copies
+//       of them for components none of them uses (Metaspace, ByteLevel prefix space,
+//       lstrip/rstrip, Split on a string, contiguous Digits)
 //       vs @lenml/tokenizers (a port of transformers.js), add_special_tokens: false.
 //       transformers.js matches every added token in the text, so posttrain runs with
 //       --allow-special.
@@ -26,7 +29,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TokenizerLoader } from "@lenml/tokenizers";
@@ -101,6 +105,7 @@ const HAND = [
   "<think>\nLet me think.\n</think>\n\nThe answer is 4.", "<tool_call>\n{\"name\": \"add\"}\n</tool_call>",
   "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nhello<|eot_id|>",
   "almost specials: <|endoftext <|im_end| |endoftext|> <<|im_end|>> <|IM_END|>",
+  "spaces around specials: a \u00a0\u3000</s>\u2003\t b <s>\u00a0 c \n<|im_end|>\u2009\n d",
   "a".repeat(3000), "ab".repeat(1500), " ".repeat(2500), "\n".repeat(1200), "\t".repeat(900),
   "0".repeat(2500), "9876543210".repeat(300), "=".repeat(4000), "-=".repeat(1500),
   "é".repeat(1500), "中文".repeat(1000), "😀".repeat(700), "👍🏽".repeat(300),
@@ -214,11 +219,17 @@ function patchDigits(pre) {
     pre.pattern = new RegExp(`[^\\p{N}]+|\\p{N}${pre.config.individual_digits ? "" : "+"}`, "gu");
 }
 
-function reference(dir) {
+function readTokenizer(dir) {
   const json = JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8"));
   const cfgPath = join(dir, "tokenizer_config.json");
-  const cfg = existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, "utf8")) : {};
-  const tok = TokenizerLoader.fromPreTrained({ tokenizerJSON: json, tokenizerConfig: cfg });
+  const cfg = existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, "utf8")) : null;
+  return { json, cfg };
+}
+
+function reference({ json, cfg }) {
+  // fromPreTrained keeps references into json: give it a copy.
+  const tok = TokenizerLoader.fromPreTrained({ tokenizerJSON: structuredClone(json),
+    tokenizerConfig: cfg ?? {} });
   patchDigits(tok.pre_tokenizer);
   return tok;
 }
@@ -233,12 +244,67 @@ const HF = ["llama3", "qwen3", "llama2", "gpt4o", "smollm2", "minimind"];
 for (const name of HF) {
   const dir = join(TOK, name), file = join(dir, "tokenizer.json");
   test(`tokenizer.json parity: ${name}`, { skip: MISSING ?? false }, (t) => {
-    const ref = reference(dir);
+    const ref = reference(readTokenizer(dir));
     const want = CORPUS.map((s) => ref.encode(s, { add_special_tokens: false }));
     compare(t, name, CORPUS, encodeAll(file, CORPUS), want);
   });
   test(`tokenizer.json round trip: ${name}`, { skip: MISSING ?? false }, () => {
     roundTrip(file, name === "qwen3" ? (s) => s.normalize("NFC") : undefined);  // Qwen: NFC
+  });
+}
+
+// Added tokens: the non-special ones (Qwen's <tool_call>) match even where specials are
+// not allowed; special ones then are text. BOS as transformers.js's template adds it.
+test("tokenizer.json: added tokens without --allow-special, BOS", { skip: MISSING ?? false }, () => {
+  const qwen = join(TOK, "qwen3/tokenizer.json");
+  const [call, end] = encodeAll(qwen, ["<tool_call>", "<|im_end|>"], false);
+  assert.deepEqual(call, [151657]);
+  assert.ok(end.length > 1 && !end.includes(151645), `<|im_end|> as text: ${end}`);
+  const dir = join(TOK, "llama2"), ref = reference(readTokenizer(dir));
+  const texts = HAND.filter((s) => s && !s.includes("<"));
+  const got = posttrain(["tokenize", "--tokenizer", join(dir, "tokenizer.json"), "--jsonl", "--bos"],
+    texts.map((x) => JSON.stringify(x)).join("\n") + "\n").toString().split("\n");
+  texts.forEach((x, i) => assert.equal(got[i], ref.encode(x).join(" "), JSON.stringify(x)));
+});
+
+// ---- variants of the real files, for components none of them uses -------------------------
+// Each edits a real tokenizer.json, writes it to a temporary directory and compares with
+// transformers.js on the same edited file.
+
+const VARIANTS = [
+  ["minimind + ByteLevel(add_prefix_space)", "minimind", (j) => { j.pre_tokenizer.add_prefix_space = true; }],
+  ["smollm2 + Digits(individual_digits: false)", "smollm2", (j) => { j.pre_tokenizer.pretokenizers[0].individual_digits = false; }],
+  ...["always", "first"].map((scheme) => [`llama2 + Metaspace(${scheme})`, "llama2", (j) => {
+    // transformers.js never splits at ▁ and prepends only with add_prefix_space: give it both.
+    j.normalizer = null;
+    j.pre_tokenizer = { type: "Metaspace", replacement: "\u2581", add_prefix_space: true,
+      prepend_scheme: scheme, split: false };
+    j.decoder = { type: "Metaspace", replacement: "\u2581", add_prefix_space: true,
+      prepend_scheme: scheme, split: false };
+  }]),
+  ["llama2 + lstrip/rstrip added tokens", "llama2", (j) => {
+    for (const a of j.added_tokens) { a.lstrip = a.content === "</s>"; a.rstrip = a.content === "<s>"; }
+  }],
+  ["gpt4o + Split(String) + Isolated", "gpt4o", (j) => {
+    j.pre_tokenizer.pretokenizers.unshift({ type: "Split", pattern: { String: "." },
+      behavior: "Isolated", invert: false });
+  }],
+];
+
+for (const [label, base, edit] of VARIANTS) {
+  test(`variant: ${label}`, { skip: MISSING ?? false }, (t) => {
+    const tk = readTokenizer(join(TOK, base));
+    edit(tk.json);
+    const dir = mkdtempSync(join(tmpdir(), "hf_parity-"));
+    try {
+      writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(tk.json));
+      if (tk.cfg) writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify(tk.cfg));
+      const ref = reference(tk);
+      const want = CORPUS.map((s) => ref.encode(s, { add_special_tokens: false }));
+      compare(t, label, CORPUS, encodeAll(join(dir, "tokenizer.json"), CORPUS), want);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 
