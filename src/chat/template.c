@@ -1,9 +1,11 @@
 // template.c: rendering conversations through a chat template (see template.h).
 //
-// Each piece of text (a role name, a content) is encoded on its own, with special-token
-// spellings inside it kept as ordinary text: a user who types "<|im_end|>" gets the
-// characters, never the control token. Encoding the parts separately also makes the
-// mask boundary exact (no token straddles a header and a reply), as nanochat does.
+// Between two special tokens, the text (say chatml's "assistant\n" header and the reply
+// after it) is encoded as one string, exactly as Hugging Face tokenizes a rendered
+// template, so ids agree with HF's apply_chat_template. Special-token spellings inside
+// that text stay ordinary text: a user who types "<|im_end|>" gets the characters, never
+// the control token (where HF would emit it). A token's mask is 1 if any of its bytes
+// belongs to a target span (TRL's rule for assistant masks).
 #include "chat/template.h"
 
 #include <ctype.h>
@@ -39,26 +41,91 @@ int chat_prepare_tokenizer(Tokenizer *t, const ChatTemplate *tpl, Err *e) {
     return 0;
 }
 
+// Text waiting to be encoded: the bytes since the last special token, cut in spans that
+// each carry one mask value.
+typedef struct {
+    size_t end;  // span covers text[previous end, end)
+    int mask;
+} Span;
+
 typedef struct {
     const Tokenizer *t;
     IntVec *ids, *mask;
     Err *e;
+    Buf text;
+    Span spans[8];  // a run holds at most a header suffix, a content and a trailer
+    int n_spans;
 } Out;
+
+static int push(Out *o, int32_t id, int m) {
+    if (ivec_push(o->ids, id) || ivec_push(o->mask, m)) return ERR(o->e, ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+// Encodes each span on its own: used when token bytes do not line up with the text
+// (a normalizer changed it), so per-token spans cannot be found.
+static int flush_by_span(Out *o) {
+    size_t start = 0;
+    for (int k = 0; k < o->n_spans; k++) {
+        size_t before = o->ids->len;
+        if (tok_encode(o->t, o->text.data + start, o->spans[k].end - start, 0, o->ids, o->e)) return -1;
+        for (size_t i = before; i < o->ids->len; i++)
+            if (ivec_push(o->mask, o->spans[k].mask)) return ERR(o->e, ERR_NOMEM, "out of memory");
+        start = o->spans[k].end;
+    }
+    return 0;
+}
+
+// Encodes the pending text as one string and gives each token the OR of the masks of
+// the spans its bytes fall in.
+static int flush(Out *o) {
+    if (o->text.len == 0) return 0;
+    IntVec ids = {0};
+    int rc = tok_encode(o->t, o->text.data, o->text.len, 0, &ids, o->e);
+    size_t total = 0, len;
+    for (size_t i = 0; rc == 0 && i < ids.len; i++) {
+        tok_token_bytes(o->t, ids.data[i], &len);
+        total += len;
+    }
+    if (rc == 0 && total != o->text.len) {
+        rc = flush_by_span(o);
+    } else if (rc == 0) {
+        size_t pos = 0;
+        int k = 0;
+        for (size_t i = 0; rc == 0 && i < ids.len; i++) {
+            tok_token_bytes(o->t, ids.data[i], &len);
+            size_t end = pos + len;
+            int m = 0;
+            while (k < o->n_spans && o->spans[k].end <= pos) k++;
+            for (int j = k; j < o->n_spans; j++) {
+                size_t s0 = j ? o->spans[j - 1].end : 0;
+                if (s0 >= end) break;
+                m |= o->spans[j].mask;
+            }
+            rc = push(o, ids.data[i], m);
+            pos = end;
+        }
+    }
+    ivec_free(&ids);
+    o->text.len = 0;
+    o->n_spans = 0;
+    return rc;
+}
 
 static int emit_special(Out *o, const char *name, int m) {
     int32_t id = tok_special_id(o->t, name);
     if (id < 0)
         return ERR(o->e, ERR_ARG, "the tokenizer has no %s token (add it with --special %s=ID)",
                    name, name);
-    if (ivec_push(o->ids, id) || ivec_push(o->mask, m)) return ERR(o->e, ERR_NOMEM, "out of memory");
-    return 0;
+    if (flush(o)) return -1;
+    return push(o, id, m);
 }
 
 static int emit_text(Out *o, const char *s, size_t n, int m) {
-    size_t before = o->ids->len;
-    if (tok_encode(o->t, s, n, 0, o->ids, o->e)) return -1;
-    for (size_t k = before; k < o->ids->len; k++)
-        if (ivec_push(o->mask, m)) return ERR(o->e, ERR_NOMEM, "out of memory");
+    if (n == 0) return 0;
+    if (o->n_spans == (int)(sizeof o->spans / sizeof *o->spans) && flush(o)) return -1;
+    if (buf_append(&o->text, s, n)) return ERR(o->e, ERR_NOMEM, "out of memory");
+    o->spans[o->n_spans++] = (Span){o->text.len, m};
     return 0;
 }
 
@@ -69,16 +136,16 @@ static int emit_header(Out *o, const ChatTemplate *tpl, const char *role) {
         if (emit_text(o, role, strlen(role), 0) || emit_special(o, tpl->role_end, 0)) return -1;
         return emit_text(o, tpl->header_suffix, strlen(tpl->header_suffix), 0);
     }
-    char head[64];
-    int n = snprintf(head, sizeof head, "%s%s", role, tpl->header_suffix);
-    return emit_text(o, head, (size_t)n, 0);
+    if (emit_text(o, role, strlen(role), 0)) return -1;
+    return emit_text(o, tpl->header_suffix, strlen(tpl->header_suffix), 0);
 }
 
 int chat_render(const Tokenizer *t, const ChatTemplate *tpl, const Conversation *c,
                 bool add_generation_prompt, IntVec *ids, IntVec *mask, Err *e) {
-    Out o = {t, ids, mask, e};
-    if (tpl->bos && tok_special_id(t, tpl->bos) >= 0 && emit_special(&o, tpl->bos, 0)) return -1;
-    for (int i = 0; i < c->n; i++) {
+    Out o = {.t = t, .ids = ids, .mask = mask, .e = e};
+    int rc = 0;
+    if (tpl->bos && tok_special_id(t, tpl->bos) >= 0) rc = emit_special(&o, tpl->bos, 0);
+    for (int i = 0; i < c->n && rc == 0; i++) {
         const ChatMessage *m = &c->msgs[i];
         int target = m->role == ROLE_ASSISTANT && m->weight ? 1 : 0;
         const char *s = m->content;
@@ -87,13 +154,16 @@ int chat_render(const Tokenizer *t, const ChatTemplate *tpl, const Conversation 
             while (n && isspace((unsigned char)*s)) s++, n--;
             while (n && isspace((unsigned char)s[n - 1])) n--;
         }
-        if (emit_header(&o, tpl, chat_role_name(m->role)) || emit_text(&o, s, n, target) ||
-            emit_special(&o, tpl->end, target) ||
-            emit_text(&o, tpl->after_end, strlen(tpl->after_end), 0))
-            return err_prefix(e, "messages[%d]: ", i);
+        rc = emit_header(&o, tpl, chat_role_name(m->role));
+        if (!rc) rc = emit_text(&o, s, n, target);
+        if (!rc) rc = emit_special(&o, tpl->end, target);
+        if (!rc) rc = emit_text(&o, tpl->after_end, strlen(tpl->after_end), 0);
+        if (rc) err_prefix(e, "messages[%d]: ", i);
     }
-    if (add_generation_prompt) return emit_header(&o, tpl, "assistant");
-    return 0;
+    if (rc == 0 && add_generation_prompt) rc = emit_header(&o, tpl, "assistant");
+    if (rc == 0) rc = flush(&o);
+    buf_free(&o.text);
+    return rc;
 }
 
 int chat_parse_reply(const Tokenizer *t, const ChatTemplate *tpl, const int32_t *ids, size_t n,
