@@ -11,15 +11,8 @@
 #include "tok/tok_impl.h"  // tok_compile_regex, for a sequential reference split
 #include "tok/train.h"
 #include "util/file.h"
+#include "check.h"
 
-static int fails = 0;
-#define CHECK(cond, ...)                    \
-    do {                                    \
-        if (cond) printf("ok    ");         \
-        else printf("FAIL  "), fails++;     \
-        printf(__VA_ARGS__);                \
-        printf("\n");                       \
-    } while (0)
 
 // The bytes of token id as a C string (test tokens are short and printable).
 static const char *tok_str(const BpeVocab *v, int32_t id) {
@@ -267,6 +260,5 @@ int main(void) {
     test_parallel_split();
     test_json();
     test_errors();
-    printf("%s\n", fails ? "some checks failed" : "all checks passed");
-    return fails ? 1 : 0;
+    return check_summary();
 }

@@ -7,16 +7,8 @@
 
 #include "chat/template.h"
 #include "util/file.h"
+#include "check.h"
 
-static int fails = 0, checks = 0;
-#define CHECK(cond, ...)                                        \
-    do {                                                        \
-        checks++;                                               \
-        if (cond) printf("ok    ");                             \
-        else printf("FAIL  "), fails++;                         \
-        printf(__VA_ARGS__);                                    \
-        printf("\n");                                           \
-    } while (0)
 
 static int same(const IntVec *v, const int32_t *want, size_t n) {
     return v->len == n && memcmp(v->data, want, n * sizeof *want) == 0;
@@ -143,6 +135,5 @@ int main(void) {
     ivec_free(&ids);
     ivec_free(&mask);
     tok_free(t);
-    printf("%d checks, %d failed\n", checks, fails);
-    return fails ? 1 : 0;
+    return check_summary();
 }

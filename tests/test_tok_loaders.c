@@ -15,18 +15,10 @@
 
 #include "tok/tok.h"
 #include "util/file.h"
+#include "check.h"
 
-static int fails = 0, checks = 0;
 static char dir[64];
 
-#define CHECK(cond, ...)                          \
-    do {                                          \
-        checks++;                                 \
-        if (cond) printf("ok    ");               \
-        else printf("FAIL  "), fails++;           \
-        printf(__VA_ARGS__);                      \
-        printf("\n");                             \
-    } while (0)
 
 // ---- files ----------------------------------------------------------------------------------
 
@@ -482,6 +474,5 @@ int main(void) {
                            "vocab.bpe"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) unlink(path_of(names[i]).s);
     rmdir(dir);
-    printf("%d checks, %d failed\n", checks, fails);
-    return fails ? 1 : 0;
+    return check_summary();
 }
