@@ -43,6 +43,8 @@ got=$(echo '{"messages":[{"role":"user","content":"What is 2+2?"}]}' |
 check "render --add-generation-prompt" '{"ids":[200264,1428,200266,4827,382,220,17,10,17,30,200265,200264,173781,200266],"mask":[0,0,0,0,0,0,0,0,0,0,0,0,0,0]}' "$got"
 got=$($P render --tokenizer o200k_base --vocab-dir $V --template gpt4o --no-color docs/examples/seed.jsonl | sed -n 2p)
 check "render view marks targets" "[<|im_start|>][user][<|im_sep|>][What][ is][ ][2][+][2][?][<|im_end|>][<|im_start|>][assistant][<|im_sep|>]{2}{+}{2}{ =}{ }{4}{<|im_end|>}" "$got"
+got=$($P render --tokenizer gpt2 --vocab-dir $V --template gpt4o --json docs/examples/seed.jsonl | head -1 | cut -c1-40)
+check "a vocabulary without chat tokens gets them as new ids" '{"ids":[50257,7220,50258,2061,318,362,10' "$got"
 err=$(printf '{"messages":[]}\n{"messages":[{"role":"robot","content":"x"}]}\n' |
       $P render --tokenizer o200k_base --vocab-dir $V --template gpt4o --json - 2>&1); rc=$?
 check "render error names line and field" "1 yes" "$rc $(echo "$err" | grep -q '<stdin>:2: messages\[0\].role' && echo yes)"
