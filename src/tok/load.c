@@ -29,6 +29,10 @@ static int load_file(Tokenizer **out, const char *path, Err *e) {
     }
     if (ends_with(path, ".json")) {
         if (ends_with(path, "encoder.json")) return tok_load_gpt2_files(out, path, e);
+        // npm tiktoken's encoders/o200k_base.json: named after a built-in encoding.
+        char enc[128];
+        stem(path, enc, sizeof enc);
+        if (tok_builtin_pattern(enc)) return tok_load_tiktoken_npm(out, path, enc, e);
         return tok_load_hf_json(out, path, e);
     }
     if (ends_with(path, ".bin")) return tok_load_llama2c(out, path, e);
