@@ -145,36 +145,6 @@ static int load_sequence(Hf *h, const cJSON *o, const char *list, const char *wh
     return 0;
 }
 
-// ---- GPT-2's byte-level alphabet ----------------------------------------------------------
-// Bytes 0x21..0x7E, 0xA1..0xAC and 0xAE..0xFF stand for themselves (as code points); the
-// other 68 bytes, in order, are U+0100..U+0143. So ' ' (0x20) is U+0120 "Ġ".
-
-static int byte_of_code_point(uint32_t cp) {
-    if ((cp >= 0x21 && cp <= 0x7E) || (cp >= 0xA1 && cp <= 0xAC) || (cp >= 0xAE && cp <= 0xFF))
-        return (int)cp;
-    if (cp < 0x100 || cp > 0x143) return -1;
-    uint32_t n = cp - 0x100;              // 0..32: bytes 0x00..0x20
-    if (n <= 0x20) return (int)n;         // 33..66: bytes 0x7F..0xA0
-    if (n <= 0x42) return (int)(n - 0x21 + 0x7F);
-    return 0xAD;                          // 67: byte 0xAD
-}
-
-int tok_byte_level_decode(const char *key, size_t len, uint8_t *out) {
-    const uint8_t *s = (const uint8_t *)key;
-    int n = 0;
-    for (size_t i = 0; i < len;) {
-        int l = utf8_seq_len(s + i, len - i);
-        if (!l) return -1;
-        uint32_t cp;
-        utf8_decode(s + i, &cp);
-        int b = byte_of_code_point(cp);
-        if (b < 0) return -1;
-        out[n++] = (uint8_t)b;
-        i += (size_t)l;
-    }
-    return n;
-}
-
 // ---- model.vocab -----------------------------------------------------------------------------
 
 // "<0x0A>" -> 0x0A; -1 if key is not a byte-fallback token.

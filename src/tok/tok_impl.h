@@ -104,9 +104,11 @@ int tok_set_symbol(Tokenizer *t, int32_t id, const void *bytes, size_t len, Err 
 // (Re)builds `lookup` from the token table; call after all tokens are set. Specials are
 // not in it: they are matched by the special-token scan only.
 int tok_build_lookup(Tokenizer *t, Err *e);
-// GPT-2's byte-level alphabet (hf_json.c): decodes a vocabulary key whose characters each
-// stand for one byte into out (room for len bytes). Returns the byte count, or -1 when a
-// character is not in the alphabet.
+// GPT-2's byte-level alphabet (bytelevel.c): the code point that spells byte b, and the
+// reverse: decodes a vocabulary key whose characters each stand for one byte into out
+// (room for len bytes), returning the byte count, or -1 when a character is not in the
+// alphabet.
+uint32_t tok_byte_level_char(uint8_t b);
 int tok_byte_level_decode(const char *key, size_t len, uint8_t *out);
 // Derives merges from token ranks, the way tiktoken defines BPE: a pair (a, b) merges
 // into the token spelled a+b, with that token's rank (= id) as priority.

@@ -1040,22 +1040,6 @@ void bpe_vocab_free(BpeVocab *v) {
 // tokenizer.json. Written by hand rather than through a JSON tree so that the layout is
 // the familiar one (one vocabulary entry and one merge per line).
 
-// GPT-2's byte -> character table: printable Latin-1 bytes stand for themselves, the
-// other 68 bytes (controls, space, DEL, NBSP, soft hyphen) take U+0100 onwards in order.
-static uint32_t byte_char(uint8_t b) {
-    static uint32_t table[256];
-    static int ready;
-    if (!ready) {  // idempotent: racing initializers write the same values
-        uint32_t next = 256;
-        for (int c = 0; c < 256; c++) {
-            int printable = (c >= 0x21 && c <= 0x7E) || (c >= 0xA1 && c <= 0xAC) || c >= 0xAE;
-            table[c] = printable ? (uint32_t)c : next++;
-        }
-        ready = 1;
-    }
-    return table[b];
-}
-
 // A JSON string: the UTF-8 text as is, with quotes, backslashes and controls escaped.
 static int json_string(Buf *b, const char *s, size_t n) {
     int rc = buf_putc(b, '"');
@@ -1074,7 +1058,7 @@ static int json_string(Buf *b, const char *s, size_t n) {
 static int byte_level(Buf *b, const uint8_t *p, size_t n) {
     for (size_t i = 0; i < n; i++) {
         char u[4];
-        uint32_t cp = byte_char(p[i]);
+        uint32_t cp = tok_byte_level_char(p[i]);
         if ((cp == '"' || cp == '\\') && buf_putc(b, '\\')) return -1;
         if (buf_append(b, u, (size_t)utf8_encode(cp, u))) return -1;
     }
