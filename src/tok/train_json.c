@@ -1,0 +1,120 @@
+// train_json.c: writes a trained BPE vocabulary (train.h's BpeVocab) as a Hugging Face
+// tokenizer.json: model BPE with byte-level keys, merges as "a b" strings, a Split +
+// ByteLevel pre-tokenizer, a ByteLevel decoder and the special tokens as added_tokens —
+// the layout HF tokenizers and transformers.js load.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tok/tok_impl.h"
+#include "tok/train.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/utf8.h"
+
+// Written by hand rather than through a JSON tree so that the layout is the familiar
+// one (one vocabulary entry and one merge per line).
+
+// A JSON string: the UTF-8 text as is, with quotes, backslashes and controls escaped.
+static int json_string(Buf *b, const char *s, size_t n) {
+    int rc = buf_putc(b, '"');
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') rc = buf_putc(b, '\\') || buf_putc(b, (char)c);
+        else if (c == '\n') rc = buf_append(b, "\\n", 2);
+        else if (c == '\t') rc = buf_append(b, "\\t", 2);
+        else if (c < 0x20) rc = buf_appendf(b, "\\u%04x", c);
+        else rc = buf_putc(b, (char)c);
+    }
+    return rc || buf_putc(b, '"');
+}
+
+// A token's bytes in the byte-level spelling, as the body of a JSON string.
+static int byte_level(Buf *b, const uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char u[4];
+        uint32_t cp = tok_byte_level_char(p[i]);
+        if ((cp == '"' || cp == '\\') && buf_putc(b, '\\')) return -1;
+        if (buf_append(b, u, (size_t)utf8_encode(cp, u))) return -1;
+    }
+    return 0;
+}
+
+static int json_added_tokens(Buf *b, const BpeVocab *v) {
+    int rc = buf_appendf(b, "  \"added_tokens\": [");
+    for (int i = 0; i < v->n_specials && !rc; i++) {
+        rc = buf_appendf(b, "%s\n    {\"id\": %d, \"content\": ", i ? "," : "", v->n_tokens + i) ||
+             json_string(b, v->specials[i], strlen(v->specials[i])) ||
+             buf_appendf(b, ", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, "
+                            "\"normalized\": false, \"special\": true}");
+    }
+    return rc || buf_appendf(b, "%s],\n", v->n_specials ? "\n  " : "");
+}
+
+static int json_pipeline(Buf *b, const BpeVocab *v) {
+    return buf_appendf(b, "  \"normalizer\": null,\n"
+                          "  \"pre_tokenizer\": {\n"
+                          "    \"type\": \"Sequence\",\n"
+                          "    \"pretokenizers\": [\n"
+                          "      {\"type\": \"Split\", \"pattern\": {\"Regex\": ") ||
+           json_string(b, v->pattern, strlen(v->pattern)) ||
+           buf_appendf(b, "}, \"behavior\": \"Isolated\", \"invert\": false},\n"
+                          "      {\"type\": \"ByteLevel\", \"add_prefix_space\": false, "
+                          "\"trim_offsets\": true, \"use_regex\": false}\n"
+                          "    ]\n"
+                          "  },\n"
+                          "  \"post_processor\": null,\n"
+                          "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, "
+                          "\"trim_offsets\": true, \"use_regex\": true},\n");
+}
+
+// model: vocab in id order, merges as "left right" (no byte-level token holds a space,
+// so the space is unambiguous, and every tokenizers version reads this form).
+static int json_model(Buf *b, const BpeVocab *v) {
+    int rc = buf_appendf(b, "  \"model\": {\n"
+                            "    \"type\": \"BPE\",\n"
+                            "    \"dropout\": null,\n"
+                            "    \"unk_token\": null,\n"
+                            "    \"continuing_subword_prefix\": null,\n"
+                            "    \"end_of_word_suffix\": null,\n"
+                            "    \"fuse_unk\": false,\n"
+                            "    \"byte_fallback\": false,\n"
+                            "    \"ignore_merges\": false,\n"
+                            "    \"vocab\": {");
+    for (int32_t id = 0; id < v->n_tokens && !rc; id++)
+        rc = buf_appendf(b, "%s\n      \"", id ? "," : "") ||
+             byte_level(b, v->pool + v->tok_off[id], v->tok_len[id]) ||
+             buf_appendf(b, "\": %d", id);
+    rc = rc || buf_appendf(b, "\n    },\n    \"merges\": [");
+    for (int32_t k = 0; k < v->n_merges && !rc; k++) {
+        const BpeMerge *m = &v->merges[k];
+        rc = buf_appendf(b, "%s\n      \"", k ? "," : "") ||
+             byte_level(b, v->pool + v->tok_off[m->left], v->tok_len[m->left]) ||
+             buf_putc(b, ' ') ||
+             byte_level(b, v->pool + v->tok_off[m->right], v->tok_len[m->right]) ||
+             buf_putc(b, '"');
+    }
+    return rc || buf_appendf(b, "%s]\n  }\n", v->n_merges ? "\n    " : "");
+}
+
+int bpe_vocab_to_json(const BpeVocab *v, char **json, Err *e) {
+    Buf b = {0};
+    int rc = buf_appendf(&b, "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n"
+                             "  \"padding\": null,\n") ||
+             json_added_tokens(&b, v) || json_pipeline(&b, v) || json_model(&b, v) ||
+             buf_appendf(&b, "}\n");
+    if (rc) {
+        buf_free(&b);
+        return ERR(e, ERR_NOMEM, "out of memory writing tokenizer.json");
+    }
+    *json = b.data;
+    return 0;
+}
+
+int bpe_vocab_save(const BpeVocab *v, const char *path, Err *e) {
+    char *json;
+    if (bpe_vocab_to_json(v, &json, e)) return -1;
+    int rc = file_write_atomic(path, json, strlen(json), e);
+    free(json);
+    return rc;
+}
