@@ -47,7 +47,9 @@ for t in "${TARGETS[@]}"; do
     dict=()
     [ -f "${t#fuzz_}.dict" ] && dict=(-dict="${t#fuzz_}.dict")
     # -timeout: one input may take 10 s at most; -rss_limit_mb: the whole run 2 GiB.
-    "$BUILD/$t" "${dict[@]}" -max_total_time=$per -timeout=10 -rss_limit_mb=2048 \
+    # -seed: the suite's short run tries the same inputs each time (FUZZ_SEED=0 for a
+    # random seed in longer runs by hand).
+    "$BUILD/$t" "${dict[@]}" -seed="${FUZZ_SEED:-1}" -max_total_time=$per -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$OUT/$t-" \
         "$OUT/corpus/$t" "corpus/$t" > "$OUT/$t.log" 2>&1
     rc=$?
