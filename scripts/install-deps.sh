@@ -3,7 +3,8 @@
 #   build:  gcc, make, PCRE2 (tokenizer regexes, JIT), cJSON, utf8proc (NFC), zlib, zstd
 #   tests:  Node.js + npm packages from package.json (tiktoken, js-tiktoken,
 #           @lenml/tokenizers: the references the parity tests compare against),
-#           clang + its libFuzzer runtime (the short fuzz run)
+#           clang + its libFuzzer runtime (the short fuzz run), Debian's PyTorch and numpy
+#           for /usr/bin/python3 (the numerical reference in tests/torch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
