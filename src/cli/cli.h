@@ -13,6 +13,8 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_tokenizer(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 
 // Prints "posttrain: <msg>" to stderr (plus our source location with POSTTRAIN_DEBUG set)
 // and returns 1, so commands can `return cli_fail(&e)`.

@@ -15,6 +15,8 @@ static const struct {
     {"detokenize", cmd_detokenize, "token ids on stdin -> text"},
     {"render", cmd_render, "conversations (JSONL) -> tokens + loss mask, shown or as JSON"},
     {"tokenizer", cmd_tokenizer, "tokenizer tools: `tokenizer train` builds a BPE vocabulary"},
+    {"convert", cmd_convert, "llama2.c / llm.c checkpoint -> HF model directory (config.json + safetensors)"},
+    {"score", cmd_score, "the masked next-token loss (and log-probs, logits) of ids under a model"},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,207 @@
+// layers.c: forward passes of the decoder's layers (declared and shaped in layers.h).
+//
+// Plain loops in fp32, written from the model definitions (GPT-2, Llama, Qwen2 in HF
+// transformers; tests/torch/reference.py is the executable spec). OpenMP sits on the outer
+// loop of the work that dominates (matmuls, attention). Backwards will sit beside each
+// forward; the comment of each forward says what it caches for it.
+#include "model/layers.h"
+
+#include <math.h>
+#include <string.h>
+
+// ----------------------------------------------------------------------------- matmul
+
+// Rows are independent, so the parallel loop runs over N. For (OC,IC) weights each output
+// is a dot product of two contiguous rows; for (IC,OC) each input channel scales a
+// contiguous weight row into the output row, which vectorises over OC.
+void matmul_forward(float *out, const float *inp, const float *w, const float *bias, size_t N,
+                    int IC, int OC, MatLayout layout) {
+#pragma omp parallel for schedule(static)
+    for (size_t n = 0; n < N; n++) {
+        const float *x = inp + n * IC;  // (IC)
+        float *y = out + n * OC;        // (OC)
+        if (layout == MAT_OUT_IN) {
+            for (int o = 0; o < OC; o++) {
+                const float *wr = w + (size_t)o * IC;  // (IC)
+                float s = bias ? bias[o] : 0.0f;
+                for (int i = 0; i < IC; i++) s += x[i] * wr[i];
+                y[o] = s;
+            }
+        } else {
+            for (int o = 0; o < OC; o++) y[o] = bias ? bias[o] : 0.0f;
+            for (int i = 0; i < IC; i++) {
+                const float xi = x[i], *wr = w + (size_t)i * OC;  // (OC)
+                for (int o = 0; o < OC; o++) y[o] += xi * wr[o];
+            }
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------- norms
+
+// Biased variance, as torch's LayerNorm. Caches mean and rstd.
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
+                       const float *b, size_t N, int C, float eps) {
+    for (size_t n = 0; n < N; n++) {
+        const float *x = inp + n * C;
+        float *y = out + n * C;
+        float m = 0.0f, v = 0.0f;
+        for (int i = 0; i < C; i++) m += x[i];
+        m /= C;
+        for (int i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
+        float r = 1.0f / sqrtf(v / C + eps);
+        for (int i = 0; i < C; i++) y[i] = (x[i] - m) * r * w[i] + b[i];
+        mean[n] = m;
+        rstd[n] = r;
+    }
+}
+
+// Llama's RMSNorm: no mean subtraction, no bias. Caches rstd.
+void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, size_t N, int C,
+                     float eps) {
+    for (size_t n = 0; n < N; n++) {
+        const float *x = inp + n * C;
+        float *y = out + n * C;
+        float ss = 0.0f;
+        for (int i = 0; i < C; i++) ss += x[i] * x[i];
+        float r = 1.0f / sqrtf(ss / C + eps);
+        for (int i = 0; i < C; i++) y[i] = x[i] * r * w[i];
+        rstd[n] = r;
+    }
+}
+
+// ----------------------------------------------------------------------------- embeddings
+
+void embed_forward(float *out, const int32_t *ids, const int32_t *pos, const float *wte,
+                   const float *wpe, size_t N, int C) {
+    for (size_t n = 0; n < N; n++) {
+        const float *e = wte + (size_t)ids[n] * C;  // (C)
+        float *y = out + n * C;
+        if (wpe) {
+            const float *p = wpe + (size_t)pos[n] * C;  // (C)
+            for (int i = 0; i < C; i++) y[i] = e[i] + p[i];
+        } else {
+            memcpy(y, e, (size_t)C * sizeof *y);
+        }
+    }
+}
+
+void positions_forward(int32_t *pos, const int32_t *doc, int B, int T) {
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < T; t++) {
+            int start = t;
+            if (doc) {
+                const int32_t *d = doc + (size_t)b * T;
+                for (int s = 0; s < t; s++)
+                    if (d[s] == d[t]) {
+                        start = s;
+                        break;
+                    }
+            } else {
+                start = 0;
+            }
+            pos[(size_t)b * T + t] = t - start;
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------- rope
+
+// Rotates one head x (D) by the angles of row cs/sn (D/2): (x1, x2) -> (x1 c - x2 s,
+// x2 c + x1 s) with x1 the first half, x2 the second (HF's rotate_half).
+static void rope_head(float *x, const float *cs, const float *sn, int D) {
+    int h = D / 2;
+    for (int i = 0; i < h; i++) {
+        float x1 = x[i], x2 = x[i + h];
+        x[i] = x1 * cs[i] - x2 * sn[i];
+        x[i + h] = x2 * cs[i] + x1 * sn[i];
+    }
+}
+
+// Linear in q and k, so the backward needs only the tables and pos, not the inputs.
+void rope_forward(float *qkv, const int32_t *pos, const float *cos_tab, const float *sin_tab,
+                  size_t N, int H, int KVH, int D) {
+    size_t QKV = (size_t)(H + 2 * KVH) * D;
+    for (size_t n = 0; n < N; n++) {
+        const float *cs = cos_tab + (size_t)pos[n] * (D / 2), *sn = sin_tab + (size_t)pos[n] * (D / 2);
+        float *row = qkv + n * QKV;
+        for (int h = 0; h < H + KVH; h++) rope_head(row + (size_t)h * D, cs, sn, D);  // q then k heads
+    }
+}
+
+// ----------------------------------------------------------------------------- attention
+
+// One query row: scores against allowed keys, softmax into p (T), weighted sum of values
+// into y (D). Keys are allowed when s <= t and, with doc, in the same document.
+static void attention_row(float *y, float *p, const float *qkv, const int32_t *doc, int t, int T,
+                          size_t QKV, size_t qoff, size_t koff, size_t voff, int D) {
+    const float *q = qkv + (size_t)t * QKV + qoff;  // (D)
+    float scale = 1.0f / sqrtf((float)D), mx = -INFINITY;
+    for (int s = 0; s < T; s++) {
+        if (s > t || (doc && doc[s] != doc[t])) {
+            p[s] = -INFINITY;
+            continue;
+        }
+        const float *k = qkv + (size_t)s * QKV + koff;  // (D)
+        float dot = 0.0f;
+        for (int i = 0; i < D; i++) dot += q[i] * k[i];
+        p[s] = dot * scale;
+        if (p[s] > mx) mx = p[s];
+    }
+    float sum = 0.0f;
+    for (int s = 0; s < T; s++) {
+        p[s] = p[s] == -INFINITY ? 0.0f : expf(p[s] - mx);
+        sum += p[s];
+    }
+    for (int i = 0; i < D; i++) y[i] = 0.0f;
+    for (int s = 0; s <= t; s++) {
+        p[s] /= sum;
+        if (p[s] == 0.0f) continue;
+        const float *v = qkv + (size_t)s * QKV + voff;  // (D)
+        for (int i = 0; i < D; i++) y[i] += p[s] * v[i];
+    }
+}
+
+// The (b, h) pairs are independent: that is the parallel loop. Caches att (softmax).
+void attention_forward(float *out, float *att, const float *qkv, const int32_t *doc, int B, int T,
+                       int H, int KVH, int D) {
+    size_t QKV = (size_t)(H + 2 * KVH) * D, HD = (size_t)H * D;
+    int group = H / KVH;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < H; h++) {
+            const float *x = qkv + (size_t)b * T * QKV;  // (T,QKV)
+            const int32_t *d = doc ? doc + (size_t)b * T : NULL;
+            size_t qoff = (size_t)h * D, koff = HD + (size_t)(h / group) * D,
+                   voff = HD + (size_t)KVH * D + (size_t)(h / group) * D;
+            for (int t = 0; t < T; t++) {
+                float *y = out + ((size_t)b * T + t) * HD + (size_t)h * D;       // (D)
+                float *p = att + (((size_t)b * H + h) * T + t) * (size_t)T;     // (T)
+                attention_row(y, p, x, d, t, T, QKV, qoff, koff, voff, D);
+            }
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------- mlp
+
+// GPT-2's "gelu_new": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+void gelu_forward(float *out, const float *inp, size_t N, int F) {
+    const float k = 0.7978845608028654f;  // sqrt(2/pi)
+    for (size_t i = 0; i < N * F; i++) {
+        float x = inp[i];
+        out[i] = 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+    }
+}
+
+void swiglu_forward(float *out, const float *inp, size_t N, int F) {
+    for (size_t n = 0; n < N; n++) {
+        const float *g = inp + n * 2 * F, *u = g + F;  // (F), (F)
+        float *y = out + n * F;
+        for (int i = 0; i < F; i++) y[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    }
+}
+
+void residual_forward(float *out, const float *a, const float *b, size_t N, int C) {
+    for (size_t i = 0; i < N * C; i++) out[i] = a[i] + b[i];
+}
