@@ -12,22 +12,7 @@
 
 #include "model/import.h"
 #include "check.h"
-
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name) {
-    static char p[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-static void write_bytes(const char *path, const void *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, n, f) != n) perror(path), exit(1);
-    fclose(f);
-}
+#include "fixture.h"
 
 // A growing byte buffer for building checkpoint files.
 typedef struct {
@@ -303,16 +288,13 @@ static void test_llmc_errors(void) {
 }
 
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/pt_test_import.XXXXXX");
-    if (!mkdtemp(tmpdir)) return perror("mkdtemp"), 1;
+    if (fixture_init("pt_test_import")) return 1;
     test_llama2c_layout(1);
     test_llama2c_layout(0);
     test_llama2c_errors();
     test_llmc_layout(3);
     test_llmc_layout(5);
     test_llmc_errors();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmpdir);
+    fixture_cleanup();
     return check_summary();
 }

@@ -10,16 +10,7 @@
 
 #include "model/config.h"
 #include "check.h"
-
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name) {
-    static char p[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
+#include "fixture.h"
 
 // The hub's openai-community/gpt2 config.json (the fields that matter).
 static const char *gpt2_json =
@@ -285,14 +276,12 @@ static void test_check(void) {
 }
 
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_model_config.XXXXXX");
-    if (!mkdtemp(tmpdir)) return perror("mkdtemp"), 1;
+    if (fixture_init("test_model_config")) return 1;
     test_smollm2();
     test_archs();
     test_errors();
     test_save();
     test_check();
-    unlink(tmp_path("config.json"));
-    rmdir(tmpdir);
+    fixture_cleanup();
     return check_summary();
 }

@@ -11,22 +11,7 @@
 
 #include "model/safetensors.h"
 #include "check.h"
-
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name) {
-    static char p[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-static void write_bytes(const char *path, const void *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, n, f) != n) perror(path), exit(1);
-    fclose(f);
-}
+#include "fixture.h"
 
 // A file with header text hdr (length given explicitly by hlen, which may lie) and data.
 static const char *write_st(const char *name, const char *hdr, uint64_t hlen, const void *data,
@@ -298,16 +283,13 @@ static void test_save_errors(void) {
 }
 
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_safetensors.XXXXXX");
-    if (!mkdtemp(tmpdir)) return perror("mkdtemp"), 1;
+    if (fixture_init("test_safetensors")) return 1;
     test_scalars();
     test_round_trip(ST_F32);
     test_round_trip(ST_BF16);
     test_reader_errors();
     test_dir();
     test_save_errors();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) printf("could not remove %s\n", tmpdir);
+    fixture_cleanup();
     return check_summary();
 }
