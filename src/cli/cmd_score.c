@@ -1,7 +1,7 @@
 // cmd_score.c: `posttrain score` — the masked next-token loss of one sequence under a model.
 //
 //   posttrain score --model DIR (--ids 1,2,3,… | --text TEXT) [--mask 0,1,1,…] [--doc 0,0,1,…]
-//                   [--json] [--logits]
+//                   [--json] [--logits] [--grads OUT.safetensors [--steps K]]
 // A perplexity tool (like llama.cpp's) and the form the PyTorch parity tests call. Mask
 // convention (everywhere in the project): mask[t] = 1 means token t is a target predicted
 // from position t-1, so mask[0] never counts; without --mask every token after the first is.
@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "model/model.h"
+#include "train/adamw.h"
 #include "util/buf.h"
 
 static const char *help =
@@ -30,7 +31,13 @@ static const char *help =
     "  --logits          also print the last position's logits (V values)\n"
     "  --json            one object {\"loss\", \"count\", \"logprobs\", \"logits\"?}: logprobs has\n"
     "                    one entry per position 1..T-1, log p(token t | tokens < t), or null\n"
-    "                    where token t is not a target\n";
+    "                    where token t is not a target\n"
+    "  --grads OUT       debugging/verification aid: also run the backward and write every\n"
+    "                    parameter's gradient as float32 grad.<HF name> to OUT.safetensors\n"
+    "                    (tests/cli/grad_parity.sh compares them with PyTorch)\n"
+    "  --steps K         with --grads: then take K steps of AdamW on this sequence (lr 1e-2,\n"
+    "                    weight decay 0.1, clip 0.1, eps 1e-5, betas 0.9, 0.999) and also\n"
+    "                    write the weights after them as after.<HF name> (verification aid)\n";
 
 // Parses "1,2,3" (spaces allowed) into out; a bad number is a usage error naming it.
 static int parse_list(const char *s, const char *opt, double *vals, int *n, int cap) {
@@ -118,9 +125,40 @@ static void print_results(const Model *m, const float *logp, const float *mask, 
     buf_free(&b);
 }
 
+// After a forward and loss: writes grad.<name> to path and, with steps > 0, runs that many
+// steps of forward, backward, clip and AdamW (the first reusing this forward) and adds
+// after.<name>, the weights after them.
+static int dump_grads(Model *m, const IntVec *ids, const float *mask, const int32_t *doc, int steps,
+                      const char *path, Err *e) {
+    if (model_zero_grad(m, e) || model_backward(m, mask, 0, e)) return -1;
+    const float *data[2] = {m->grads, m->params};
+    const char *prefix[2] = {"grad.", "after."};
+    if (steps <= 0) return model_dump_tensors(m, path, 1, data, prefix, e);
+    AdamW opt;
+    AdamWConfig cfg = {.lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-5f,
+                       .weight_decay = 0.1f, .clip = 0.1f};
+    float *g0 = malloc(m->n_params * sizeof *g0);
+    if (!g0) return ERR(e, ERR_NOMEM, "out of memory");
+    memcpy(g0, m->grads, m->n_params * sizeof *g0);
+    int rc = adamw_init(&opt, m, &cfg, e);
+    for (int k = 0; !rc && k < steps; k++) {
+        double loss;
+        if (k > 0)
+            rc = model_forward(m, ids->data, doc, 1, (int)ids->len, e) ||
+                 model_loss(m, mask, 0, NULL, &loss, NULL, e) || model_zero_grad(m, e) ||
+                 model_backward(m, mask, 0, e);
+        if (!rc) adamw_step(&opt, m, NULL);
+    }
+    data[0] = g0;
+    if (!rc) rc = model_dump_tensors(m, path, 2, data, prefix, e);
+    adamw_free(&opt);
+    free(g0);
+    return rc ? -1 : 0;
+}
+
 // Loads the model, runs the forward and the loss, prints.
 static int score(const char *dir, const IntVec *ids, const float *mask, const int32_t *doc, int json,
-                 int logits) {
+                 int logits, const char *grads, int steps) {
     Model m;
     Err e = {0};
     if (model_load(&m, dir, &e)) return cli_fail(&e);
@@ -130,14 +168,17 @@ static int score(const char *dir, const IntVec *ids, const float *mask, const in
     if (!logp) rc = cli_usage("score", "out of memory");
     else if (model_forward(&m, ids->data, doc, 1, T, &e) || model_loss(&m, mask, 0, logp, &loss, &count, &e))
         rc = cli_fail(&e);
-    else print_results(&m, logp, mask, loss, count, json, logits);
+    else {
+        print_results(&m, logp, mask, loss, count, json, logits);  // before steps change the model
+        if (grads && dump_grads(&m, ids, mask, doc, steps, grads, &e)) rc = cli_fail(&e);
+    }
     free(logp);
     model_free(&m);
     return rc;
 }
 
 int cmd_score(int argc, char **argv) {
-    const char *dir = NULL, *ids_s = NULL, *text = NULL, *mask_s = NULL, *doc_s = NULL;
+    const char *dir = NULL, *ids_s = NULL, *text = NULL, *mask_s = NULL, *doc_s = NULL, *grads = NULL, *steps_s = NULL;
     int json = 0, logits = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], **slot = NULL;
@@ -146,6 +187,8 @@ int cmd_score(int argc, char **argv) {
         else if (!strcmp(a, "--text")) slot = &text;
         else if (!strcmp(a, "--mask")) slot = &mask_s;
         else if (!strcmp(a, "--doc")) slot = &doc_s;
+        else if (!strcmp(a, "--grads")) slot = &grads;
+        else if (!strcmp(a, "--steps")) slot = &steps_s;
         else if (!strcmp(a, "--json")) json = 1;
         else if (!strcmp(a, "--logits")) logits = 1;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -155,6 +198,9 @@ int cmd_score(int argc, char **argv) {
         if (slot && !(*slot = cli_value(argc, argv, &i))) return 2;
     }
     if (!dir) return cli_usage("score", "--model DIR is required\n%s", help);
+    int steps = steps_s ? atoi(steps_s) : 0;
+    if (steps_s && (!grads || steps < 1 || steps > 1000))
+        return cli_usage("score", "--steps takes 1..1000 and needs --grads");
     if (!ids_s == !text) return cli_usage("score", "give exactly one of --ids and --text\n%s", help);
     IntVec ids = {0};
     int T = 0, rc = get_ids(ids_s, text, dir, &ids);
@@ -172,7 +218,7 @@ int cmd_score(int argc, char **argv) {
         for (int t = 0; t < T; t++) mask[t] = (float)tmp[t];
     if (!rc && doc_s && !(rc = get_per_token(doc_s, "--doc", T, tmp)))
         for (int t = 0; t < T; t++) doc[t] = (int32_t)tmp[t];
-    if (!rc) rc = score(dir, &ids, mask, doc, json, logits);
+    if (!rc) rc = score(dir, &ids, mask, doc, json, logits, grads, steps);
     free(tmp);
     free(mask);
     free(doc);

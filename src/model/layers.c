@@ -2,8 +2,8 @@
 //
 // Plain loops in fp32, written from the model definitions (GPT-2, Llama, Qwen2 in HF
 // transformers; tests/torch/reference.py is the executable spec). OpenMP sits on the outer
-// loop of the work that dominates (matmuls, attention). Backwards will sit beside each
-// forward; the comment of each forward says what it caches for it.
+// loop of the work that dominates (matmuls, attention). Each X_backward sits right after
+// X_forward and adds (+=) into its gradient buffers, so gradients accumulate for free.
 #include "model/layers.h"
 
 #include <math.h>
@@ -37,6 +37,54 @@ void matmul_forward(float *out, const float *inp, const float *w, const float *b
     }
 }
 
+// dinp (N,IC) += dout @ W; dw += dout^T inp; dbias (OC) += column sums of dout. Needs the
+// forward's input. Two passes so each parallel loop owns what it writes: rows of dinp,
+// then rows of dw (output channels for (OC,IC), input channels for (IC,OC)).
+void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                     const float *w, size_t N, int IC, int OC, MatLayout layout) {
+#pragma omp parallel for schedule(static)
+    for (size_t n = 0; n < N; n++) {
+        const float *dy = dout + n * OC;  // (OC)
+        float *dx = dinp + n * IC;        // (IC)
+        if (layout == MAT_OUT_IN) {
+            for (int o = 0; o < OC; o++) {
+                const float g = dy[o], *wr = w + (size_t)o * IC;  // (IC)
+                for (int i = 0; i < IC; i++) dx[i] += g * wr[i];
+            }
+        } else {
+            for (int i = 0; i < IC; i++) {
+                const float *wr = w + (size_t)i * OC;  // (OC)
+                float s = 0.0f;
+                for (int o = 0; o < OC; o++) s += dy[o] * wr[o];
+                dx[i] += s;
+            }
+        }
+    }
+    if (layout == MAT_OUT_IN) {
+#pragma omp parallel for schedule(static)
+        for (int o = 0; o < OC; o++) {
+            float *dwr = dw + (size_t)o * IC;  // (IC)
+            for (size_t n = 0; n < N; n++) {
+                const float g = dout[n * OC + o], *x = inp + n * IC;
+                if (dbias) dbias[o] += g;
+                for (int i = 0; i < IC; i++) dwr[i] += g * x[i];
+            }
+        }
+    } else {
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < IC; i++) {
+            float *dwr = dw + (size_t)i * OC;  // (OC)
+            for (size_t n = 0; n < N; n++) {
+                const float xi = inp[n * IC + i], *dy = dout + n * OC;
+                for (int o = 0; o < OC; o++) dwr[o] += xi * dy[o];
+            }
+        }
+        if (dbias)
+            for (size_t n = 0; n < N; n++)
+                for (int o = 0; o < OC; o++) dbias[o] += dout[n * OC + o];
+    }
+}
+
 // ----------------------------------------------------------------------------- norms
 
 // Biased variance, as torch's LayerNorm. Caches mean and rstd.
@@ -56,6 +104,26 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
     }
 }
 
+// With xhat = (x - mean) rstd: dx = rstd (g - mean(g) - xhat mean(g xhat)), g = dy w.
+// Uses the cached mean and rstd. db is NULL-safe for symmetry with the forward.
+void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                        const float *w, const float *mean, const float *rstd, size_t N, int C) {
+    for (size_t n = 0; n < N; n++) {
+        const float *dy = dout + n * C, *x = inp + n * C;
+        float *dx = dinp + n * C, m = mean[n], r = rstd[n], gm = 0.0f, gxm = 0.0f;
+        for (int i = 0; i < C; i++) {
+            float g = dy[i] * w[i], xh = (x[i] - m) * r;
+            gm += g;
+            gxm += g * xh;
+            dw[i] += dy[i] * xh;
+            if (db) db[i] += dy[i];
+        }
+        gm /= C;
+        gxm /= C;
+        for (int i = 0; i < C; i++) dx[i] += r * (dy[i] * w[i] - gm - (x[i] - m) * r * gxm);
+    }
+}
+
 // Llama's RMSNorm: no mean subtraction, no bias. Caches rstd.
 void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, size_t N, int C,
                      float eps) {
@@ -67,6 +135,21 @@ void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, 
         float r = 1.0f / sqrtf(ss / C + eps);
         for (int i = 0; i < C; i++) y[i] = x[i] * r * w[i];
         rstd[n] = r;
+    }
+}
+
+// y = x rstd w: dx = rstd g - x rstd^3 mean(g x), g = dy w. Uses the cached rstd.
+void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w,
+                      const float *rstd, size_t N, int C) {
+    for (size_t n = 0; n < N; n++) {
+        const float *dy = dout + n * C, *x = inp + n * C;
+        float *dx = dinp + n * C, r = rstd[n], gx = 0.0f;
+        for (int i = 0; i < C; i++) {
+            gx += dy[i] * w[i] * x[i];
+            dw[i] += dy[i] * x[i] * r;
+        }
+        gx /= C;
+        for (int i = 0; i < C; i++) dx[i] += r * dy[i] * w[i] - x[i] * r * r * r * gx;
     }
 }
 
@@ -82,6 +165,21 @@ void embed_forward(float *out, const int32_t *ids, const int32_t *pos, const flo
             for (int i = 0; i < C; i++) y[i] = e[i] + p[i];
         } else {
             memcpy(y, e, (size_t)C * sizeof *y);
+        }
+    }
+}
+
+// Scatters dout (N,C) into the rows of dwte (V,C) and dwpe (P,C) (NULL without learned
+// positions) that the forward read. Serial: two rows may share an id.
+void embed_backward(float *dwte, float *dwpe, const float *dout, const int32_t *ids,
+                    const int32_t *pos, size_t N, int C) {
+    for (size_t n = 0; n < N; n++) {
+        const float *dy = dout + n * C;
+        float *de = dwte + (size_t)ids[n] * C;
+        for (int i = 0; i < C; i++) de[i] += dy[i];
+        if (dwpe) {
+            float *dp = dwpe + (size_t)pos[n] * C;
+            for (int i = 0; i < C; i++) dp[i] += dy[i];
         }
     }
 }
@@ -126,6 +224,26 @@ void rope_forward(float *qkv, const int32_t *pos, const float *cos_tab, const fl
         const float *cs = cos_tab + (size_t)pos[n] * (D / 2), *sn = sin_tab + (size_t)pos[n] * (D / 2);
         float *row = qkv + n * QKV;
         for (int h = 0; h < H + KVH; h++) rope_head(row + (size_t)h * D, cs, sn, D);  // q then k heads
+    }
+}
+
+// The transpose of the rotation is the rotation by -angle: in place on dqkv (N,QKV), the
+// q and k heads only (v is not rotated). Needs only pos and the tables.
+void rope_backward(float *dqkv, const int32_t *pos, const float *cos_tab, const float *sin_tab,
+                   size_t N, int H, int KVH, int D) {
+    size_t QKV = (size_t)(H + 2 * KVH) * D;
+    int half = D / 2;
+    for (size_t n = 0; n < N; n++) {
+        const float *cs = cos_tab + (size_t)pos[n] * half, *sn = sin_tab + (size_t)pos[n] * half;
+        float *row = dqkv + n * QKV;
+        for (int h = 0; h < H + KVH; h++) {
+            float *g = row + (size_t)h * D;  // (D)
+            for (int i = 0; i < half; i++) {
+                float g1 = g[i], g2 = g[i + half];
+                g[i] = g1 * cs[i] + g2 * sn[i];
+                g[i + half] = g2 * cs[i] - g1 * sn[i];
+            }
+        }
     }
 }
 
@@ -183,6 +301,61 @@ void attention_forward(float *out, float *att, const float *qkv, const int32_t *
     }
 }
 
+// One query row's backward: dy (D) -> dq (D) and, for every allowed key s, dk_s and dv_s.
+// dp (T) is scratch. Softmax backward: ds = p (dp - sum p dp), then scaled dot products.
+static void attention_row_backward(float *dqkv, float *dp, const float *dy, const float *p,
+                                   const float *qkv, int t, size_t QKV, size_t qoff,
+                                   size_t koff, size_t voff, int D) {
+    float scale = 1.0f / sqrtf((float)D), dot = 0.0f;
+    const float *q = qkv + (size_t)t * QKV + qoff;  // (D)
+    float *dq = dqkv + (size_t)t * QKV + qoff;      // (D)
+    for (int s = 0; s <= t; s++) {
+        dp[s] = 0.0f;
+        if (p[s] == 0.0f) continue;
+        const float *v = qkv + (size_t)s * QKV + voff;
+        float *dv = dqkv + (size_t)s * QKV + voff;
+        for (int i = 0; i < D; i++) {
+            dp[s] += dy[i] * v[i];
+            dv[i] += p[s] * dy[i];
+        }
+        dot += p[s] * dp[s];
+    }
+    for (int s = 0; s <= t; s++) {
+        if (p[s] == 0.0f) continue;
+        float ds = p[s] * (dp[s] - dot) * scale;
+        const float *k = qkv + (size_t)s * QKV + koff;
+        float *dk = dqkv + (size_t)s * QKV + koff;
+        for (int i = 0; i < D; i++) {
+            dq[i] += ds * k[i];
+            dk[i] += ds * q[i];
+        }
+    }
+}
+
+// dqkv (B,T,QKV) += the gradient of attention_forward given dout (B,T,H*D); needs the
+// cached qkv (after RoPE) and att. Query heads of one group write the same dk/dv, so the
+// parallel loop runs over (b, kv head). scratch (B,KVH,T).
+void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
+                        const float *att, int B, int T, int H, int KVH, int D) {
+    size_t QKV = (size_t)(H + 2 * KVH) * D, HD = (size_t)H * D;
+    int group = H / KVH;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++) {
+        for (int kh = 0; kh < KVH; kh++) {
+            const float *x = qkv + (size_t)b * T * QKV;  // (T,QKV)
+            float *dx = dqkv + (size_t)b * T * QKV;      // (T,QKV)
+            float *dp = scratch + ((size_t)b * KVH + kh) * T;  // (T)
+            size_t koff = HD + (size_t)kh * D, voff = HD + (size_t)KVH * D + (size_t)kh * D;
+            for (int h = kh * group; h < (kh + 1) * group; h++)
+                for (int t = 0; t < T; t++) {
+                    const float *dy = dout + ((size_t)b * T + t) * HD + (size_t)h * D;  // (D)
+                    const float *p = att + (((size_t)b * H + h) * T + t) * (size_t)T;  // (T)
+                    attention_row_backward(dx, dp, dy, p, x, t, QKV, (size_t)h * D, koff, voff, D);
+                }
+        }
+    }
+}
+
 // ----------------------------------------------------------------------------- mlp
 
 // GPT-2's "gelu_new": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
@@ -194,6 +367,16 @@ void gelu_forward(float *out, const float *inp, size_t N, int F) {
     }
 }
 
+// d/dx of 0.5 x (1 + tanh(u)), u = k (x + 0.044715 x^3). Recomputes from the cached input.
+void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N, int F) {
+    const float k = 0.7978845608028654f;
+    for (size_t i = 0; i < N * F; i++) {
+        float x = inp[i], u = k * (x + 0.044715f * x * x * x), th = tanhf(u);
+        float du = k * (1.0f + 3.0f * 0.044715f * x * x);
+        dinp[i] += dout[i] * (0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du);
+    }
+}
+
 void swiglu_forward(float *out, const float *inp, size_t N, int F) {
     for (size_t n = 0; n < N; n++) {
         const float *g = inp + n * 2 * F, *u = g + F;  // (F), (F)
@@ -202,6 +385,27 @@ void swiglu_forward(float *out, const float *inp, size_t N, int F) {
     }
 }
 
+// y = silu(g) u: dg = dy u sig(g) (1 + g (1 - sig(g))), du = dy silu(g). dinp (N,2F)
+// rows [dgate | dup]; needs the cached input (N,2F).
+void swiglu_backward(float *dinp, const float *inp, const float *dout, size_t N, int F) {
+    for (size_t n = 0; n < N; n++) {
+        const float *g = inp + n * 2 * F, *u = g + F, *dy = dout + n * F;
+        float *dg = dinp + n * 2 * F, *du = dg + F;
+        for (int i = 0; i < F; i++) {
+            float sg = 1.0f / (1.0f + expf(-g[i]));
+            dg[i] += dy[i] * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
+            du[i] += dy[i] * g[i] * sg;
+        }
+    }
+}
+
 void residual_forward(float *out, const float *a, const float *b, size_t N, int C) {
     for (size_t i = 0; i < N * C; i++) out[i] = a[i] + b[i];
+}
+
+void residual_backward(float *da, float *db, const float *dout, size_t N, int C) {
+    for (size_t i = 0; i < N * C; i++) {
+        da[i] += dout[i];
+        db[i] += dout[i];
+    }
 }

@@ -60,27 +60,9 @@ void import_free(ImportedModel *m) {
     memset(m, 0, sizeof *m);
 }
 
-// mkdir -p: creates each missing component of dir.
-static int make_dirs(const char *dir, Err *e) {
-    char p[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof p) return ERR(e, ERR_ARG, "%s: bad output directory name", dir);
-    memcpy(p, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != 0) continue;
-        char c = p[i];
-        p[i] = 0;
-        if (mkdir(p, 0777) && errno != EEXIST)
-            return ERR(e, ERR_IO, "%s: cannot create directory: %s", p, strerror(errno));
-        p[i] = c;
-    }
-    if (!file_is_dir(dir)) return ERR(e, ERR_IO, "%s: exists and is not a directory", dir);
-    return 0;
-}
-
 int import_save(const ImportedModel *m, const char *dir, StDtype dtype, Err *e) {
     char path[4200];
-    if (make_dirs(dir, e) || path_join(path, sizeof path, dir, "config.json", e) ||
+    if (file_mkdir_p(dir, e) || path_join(path, sizeof path, dir, "config.json", e) ||
         model_config_save(&m->cfg, path, e) || path_join(path, sizeof path, dir, "model.safetensors", e))
         return -1;
     StSaveTensor *s = calloc(m->n ? m->n : 1, sizeof *s);

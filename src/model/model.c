@@ -207,6 +207,8 @@ void model_free(Model *m) {
     free(m->rope_sin);
     free(m->acts.layers);
     free(m->arena);
+    free(m->grads);
+    free(m->grad_arena);
     memset(m, 0, sizeof *m);
 }
 

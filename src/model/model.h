@@ -1,5 +1,6 @@
 // model.h: the decoder-only transformer (GPT-2, Llama, Qwen2) built from a ModelConfig and a
-// Hugging Face safetensors directory, its forward pass and the masked cross-entropy.
+// Hugging Face safetensors directory, its forward pass and the masked cross-entropy; the
+// backward (gradients laid out as the weights) is in backward.c.
 //
 // Memory: the weights, converted to fp32, live in one allocation in the order of
 // model_config_tensors (so q/k/v and gate/up sit side by side and act as fused matrices);
@@ -76,6 +77,8 @@ typedef struct {
     size_t arena_bytes;
     int cap_B, cap_T;  // the (B,T) the arena was sized for
     ModelActs acts;
+    float *grads;      // (n_params) d loss / d params, laid out as params; NULL until needed
+    void *grad_arena;  // activation gradients, one allocation sized for (cap_B, cap_T)
 } Model;
 
 // Loads dir/config.json and dir's safetensors: checks every tensor's presence and shape
@@ -97,5 +100,29 @@ int model_forward(Model *m, const int32_t *ids, const int32_t *doc, int B, int T
 // *count (when not NULL) gets the number of targets.
 int model_loss(Model *m, const float *mask, double normaliser, float *logp, double *loss,
                int *count, Err *e);
+
+// Sets every parameter gradient to zero (allocating m->grads on the first call).
+int model_zero_grad(Model *m, Err *e);
+// Adds d loss / d params of the last forward into m->grads (backward.c), for the loss of
+// model_loss with the same mask and normaliser. The first call allocates the gradients
+// and the activation-gradient arena; later calls allocate nothing.
+int model_backward(Model *m, const float *mask, double normaliser, Err *e);
+// Writes n_sets arrays laid out as params (the weights, m->grads, …) as float32 tensors
+// named prefix[k] + HF name to path, e.g. "grad.model.norm.weight" (verification aid).
+int model_dump_tensors(const Model *m, const char *path, int n_sets, const float *const *data,
+                       const char *const *prefix, Err *e);
+
+// Writes m into dir (created if missing) in the HF layout: model.safetensors as dtype
+// (ST_F32, which reloads bit for bit, or ST_BF16; a tied head is not written), then
+// config.json, each atomically; a stale model.safetensors.index.json there is removed.
+// With src_dir (may be NULL), the tokenizer files found there (tokenizer.json,
+// tokenizer_config.json, special_tokens_map.json, tokenizer.bin, *.tiktoken) are copied. (save.c)
+int model_save(const Model *m, const char *dir, StDtype dtype, const char *src_dir, Err *e);
+
+// Grows the vocabulary to new_vocab >= V: the embedding (and an untied head) get new rows,
+// each the column mean of the existing rows (in double, stored fp32); the weights move to
+// a new block. Must run before the first forward and before gradients exist (both are
+// sized by V): an error otherwise. (save.c)
+int model_grow_vocab(Model *m, int new_vocab, Err *e);
 
 #endif

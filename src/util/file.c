@@ -104,3 +104,20 @@ int path_join(char *out, size_t n, const char *dir, const char *name, Err *e) {
         return ERR(e, ERR_ARG, "%s/%s: path too long", dir, name);
     return 0;
 }
+
+int file_mkdir_p(const char *dir, Err *e) {
+    char p[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof p) return ERR(e, ERR_ARG, "%s: bad directory name", dir);
+    memcpy(p, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != 0) continue;
+        char c = p[i];
+        p[i] = 0;
+        if (mkdir(p, 0777) && errno != EEXIST)
+            return ERR(e, ERR_IO, "%s: cannot create directory: %s", p, strerror(errno));
+        p[i] = c;
+    }
+    if (!file_is_dir(dir)) return ERR(e, ERR_IO, "%s: exists and is not a directory", dir);
+    return 0;
+}

@@ -14,6 +14,8 @@
 int file_read_all(const char *path, char **out, size_t *len, Err *e);
 int file_write_atomic(const char *path, const void *data, size_t len, Err *e);
 int file_exists(const char *path);
+// mkdir -p: creates each missing component of dir; an existing directory is fine.
+int file_mkdir_p(const char *dir, Err *e);
 int file_is_dir(const char *path);
 // Joins dir and name into out (size n); error if it does not fit.
 int path_join(char *out, size_t n, const char *dir, const char *name, Err *e);
