@@ -11,14 +11,7 @@ set -u
 cd "$(dirname "$0")/../.."
 P=${POSTTRAIN:-./posttrain}
 D=${SHARED_DATA:-../shared/data}/llama2c
-PY=/usr/bin/python3
-if ! [ -x "$PY" ] || ! "$PY" -c 'import torch, numpy' >/dev/null 2>&1; then
-    echo "skip: $PY cannot import torch and numpy (apt-get install python3-torch python3-numpy)"
-    exit 77
-fi
-export PYTHONDONTWRITEBYTECODE=1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. tests/torch/env.sh
 fails=0 n=0
 check() {  # check NAME EXPECTED ACTUAL
     n=$((n + 1))

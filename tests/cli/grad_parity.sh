@@ -9,14 +9,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 P=${POSTTRAIN:-./posttrain}
-PY=/usr/bin/python3
-if ! [ -x "$PY" ] || ! "$PY" -c 'import torch, numpy' >/dev/null 2>&1; then
-    echo "skip: $PY cannot import torch and numpy (apt-get install python3-torch python3-numpy)"
-    exit 77
-fi
-export PYTHONDONTWRITEBYTECODE=1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. tests/torch/env.sh
 fails=0
 
 # compare NAME DIR IDS MASK [DOC [STEPS]]: with STEPS, also the weights after that many
