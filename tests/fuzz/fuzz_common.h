@@ -121,4 +121,17 @@ static void fuzz_exercise(const Tokenizer *t, const uint8_t *data, size_t size, 
     buf_free(&out);
 }
 
+// The end of every loader target: a load that succeeded must give a tokenizer that
+// survives fuzz_exercise; one that failed must say why. Frees t.
+static void fuzz_check_load(int rc, Tokenizer *t, const Err *e, const uint8_t *data, size_t size,
+                            bool roundtrip) {
+    if (rc == 0) {
+        FUZZ_ASSERT(t != NULL, "load succeeded without a tokenizer");
+        fuzz_exercise(t, data, size, roundtrip);
+        tok_free(t);
+    } else {
+        FUZZ_ASSERT(e->msg[0] != 0, "load failed without a message");
+    }
+}
+
 #endif

@@ -12,12 +12,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     Tokenizer *t = NULL;
     Err e = {0};
-    if (tok_load_hf_json(&t, fuzz_write("tokenizer.json", data, size), &e) == 0) {
-        FUZZ_ASSERT(t != NULL, "load succeeded without a tokenizer");
-        fuzz_exercise(t, data, size, false);
-        tok_free(t);
-    } else {
-        FUZZ_ASSERT(e.msg[0] != 0, "load failed without a message");
-    }
+    int rc = tok_load_hf_json(&t, fuzz_write("tokenizer.json", data, size), &e);
+    fuzz_check_load(rc, t, &e, data, size, false);
     return 0;
 }

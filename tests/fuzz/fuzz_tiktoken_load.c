@@ -17,12 +17,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         rc = tok_load_tiktoken_npm(&t, fuzz_write("fuzz.json", data, size), "gpt2", &e);
     else
         rc = tok_load_tiktoken(&t, fuzz_write("fuzz.tiktoken", data, size), "gpt2", &e);
-    if (rc == 0) {
-        FUZZ_ASSERT(t != NULL, "load succeeded without a tokenizer");
-        fuzz_exercise(t, data, size, true);
-        tok_free(t);
-    } else {
-        FUZZ_ASSERT(e.msg[0] != 0, "load failed without a message");
-    }
+    fuzz_check_load(rc, t, &e, data, size, true);
     return 0;
 }
