@@ -4,8 +4,8 @@ CC      ?= gcc
 OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
 # Flags the build needs whatever CFLAGS a caller passes (make asan passes its own).
-BASE_CFLAGS := -std=gnu11 -fopenmp -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc -MMD -MP
-LDLIBS  += -lpcre2-8 -lcjson -lutf8proc -lm -fopenmp
+BASE_CFLAGS := -std=gnu11 -fopenmp -fno-trapping-math -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc -MMD -MP
+LDLIBS  += -lpcre2-8 -lcjson -lutf8proc -ldnnl -lzstd -lz -lm -fopenmp
 BUILD   ?= build/release
 
 LIB_SRC  := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-pkgs="build-essential pkg-config libpcre2-dev libcjson-dev libutf8proc-dev zlib1g-dev libzstd-dev
+pkgs="build-essential pkg-config libpcre2-dev libcjson-dev libutf8proc-dev zlib1g-dev libzstd-dev libdnnl-dev
       clang libclang-rt-14-dev libomp-14-dev python3-torch python3-numpy"
 command -v node >/dev/null && command -v npm >/dev/null || pkgs="$pkgs nodejs npm"
 missing=$(for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "model/layers.h"
+#include "model/vmath.h"
 #include "model/model.h"
 #include "model/safetensors.h"
 
@@ -60,14 +61,18 @@ int model_zero_grad(Model *m, Err *e) {
 
 // dlogits (B,T,V): row t-1 gets (softmax - onehot(ids[t])) * weight[t] / normaliser for
 // every target t; other rows are zero. normaliser <= 0 means the number of targets.
-static void loss_backward(const Model *m, float *dlogits, const float *mask, double normaliser) {
-    const ModelActs *a = &m->acts;
+static void loss_backward(Model *m, float *dlogits, const float *mask, double normaliser) {
+    ModelActs *a = &m->acts;
     int B = a->B, T = a->T, V = m->cfg.vocab_size;
     if (normaliser <= 0) {
         int n = 0;
         for (int b = 0; b < B; b++)
             for (int t = 1; t < T; t++) n += (mask ? mask[(size_t)b * T + t] : 1.0f) != 0.0f;
         normaliser = n ? n : 1;
+    }
+    if (!a->lse_ready) {  // model_loss has not run on these logits
+        model_logsumexp_rows(a->lse, a->logits, (size_t)B * T, V);
+        a->lse_ready = 1;
     }
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < (size_t)B * T; i++) {
@@ -79,12 +84,9 @@ static void loss_backward(const Model *m, float *dlogits, const float *mask, dou
             memset(dz, 0, (size_t)V * sizeof *dz);
             continue;
         }
-        float mx = z[0];
-        for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
-        double s = 0.0;
-        for (int v = 0; v < V; v++) s += exp((double)z[v] - mx);
-        float scale = (float)(wgt / normaliser), lse = (float)(mx + log(s));
-        for (int v = 0; v < V; v++) dz[v] = expf(z[v] - lse) * scale;
+        const float scale = (float)(wgt / normaliser), lse = a->lse[i];
+#pragma omp simd
+        for (int v = 0; v < V; v++) dz[v] = vexpf(z[v] - lse) * scale;
         dz[a->ids[i + 1]] -= scale;
     }
 }
@@ -148,6 +150,7 @@ static int backward_alloc(Model *m, Err *e) {
     size_t bytes = carve_grad_acts(m, &ga, NULL);
     if (!(m->grad_arena = malloc(bytes)))
         return ERR(e, ERR_NOMEM, "out of memory for activation gradients (%zu bytes)", bytes);
+    m->grad_arena_bytes = bytes;
     return 0;
 }
 

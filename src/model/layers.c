@@ -1,87 +1,59 @@
 // layers.c: forward passes of the decoder's layers (declared and shaped in layers.h).
 //
-// Plain loops in fp32, written from the model definitions (GPT-2, Llama, Qwen2 in HF
-// transformers; tests/torch/reference.py is the executable spec). OpenMP sits on the outer
-// loop of the work that dominates (matmuls, attention). Each X_backward sits right after
-// X_forward and adds (+=) into its gradient buffers, so gradients accumulate for free.
+// fp32, written from the model definitions (GPT-2, Llama, Qwen2 in HF transformers;
+// tests/torch/reference.py is the executable spec). Matmuls go to oneDNN's sgemm; the rest
+// are plain loops with OpenMP on the outer loop of the work that dominates. Each
+// X_backward sits right after X_forward and adds (+=) into its gradient buffers, so
+// gradients accumulate for free.
 #include "model/layers.h"
 
 #include <math.h>
 #include <string.h>
 
+#include <oneapi/dnnl/dnnl.h>
+
+#include "model/vmath.h"
+
 // ----------------------------------------------------------------------------- matmul
 
-// Rows are independent, so the parallel loop runs over N. For (OC,IC) weights each output
-// is a dot product of two contiguous rows; for (IC,OC) each input channel scales a
-// contiguous weight row into the output row, which vectorises over OC.
+// The matmuls are most of the FLOPs, so they go to oneDNN's sgemm (row-major, threaded
+// with the same OpenMP runtime as the rest). The bias is written into the output first and
+// sgemm accumulates onto it (beta = 1); without a bias, beta = 0 overwrites.
 void matmul_forward(float *out, const float *inp, const float *w, const float *bias, size_t N,
                     int IC, int OC, MatLayout layout) {
+    float beta = 0.0f;
+    if (bias) {
 #pragma omp parallel for schedule(static)
-    for (size_t n = 0; n < N; n++) {
-        const float *x = inp + n * IC;  // (IC)
-        float *y = out + n * OC;        // (OC)
-        if (layout == MAT_OUT_IN) {
-            for (int o = 0; o < OC; o++) {
-                const float *wr = w + (size_t)o * IC;  // (IC)
-                float s = bias ? bias[o] : 0.0f;
-                for (int i = 0; i < IC; i++) s += x[i] * wr[i];
-                y[o] = s;
-            }
-        } else {
-            for (int o = 0; o < OC; o++) y[o] = bias ? bias[o] : 0.0f;
-            for (int i = 0; i < IC; i++) {
-                const float xi = x[i], *wr = w + (size_t)i * OC;  // (OC)
-                for (int o = 0; o < OC; o++) y[o] += xi * wr[o];
-            }
-        }
+        for (size_t n = 0; n < N; n++) memcpy(out + n * OC, bias, (size_t)OC * sizeof(float));
+        beta = 1.0f;
     }
+    if (layout == MAT_OUT_IN)  // out = inp @ W^T, W (OC,IC)
+        dnnl_sgemm('N', 'T', (dnnl_dim_t)N, OC, IC, 1.0f, inp, IC, w, IC, beta, out, OC);
+    else                       // out = inp @ W, W (IC,OC)
+        dnnl_sgemm('N', 'N', (dnnl_dim_t)N, OC, IC, 1.0f, inp, IC, w, OC, beta, out, OC);
 }
 
-// dinp (N,IC) += dout @ W; dw += dout^T inp; dbias (OC) += column sums of dout. Needs the
-// forward's input. Two passes so each parallel loop owns what it writes: rows of dinp,
-// then rows of dw (output channels for (OC,IC), input channels for (IC,OC)).
+// dinp (N,IC) += dout @ W (as stored: W or W^T); dw += dout^T inp in W's layout;
+// dbias (OC) += column sums of dout. Needs the forward's input.
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
                      const float *w, size_t N, int IC, int OC, MatLayout layout) {
-#pragma omp parallel for schedule(static)
-    for (size_t n = 0; n < N; n++) {
-        const float *dy = dout + n * OC;  // (OC)
-        float *dx = dinp + n * IC;        // (IC)
-        if (layout == MAT_OUT_IN) {
-            for (int o = 0; o < OC; o++) {
-                const float g = dy[o], *wr = w + (size_t)o * IC;  // (IC)
-                for (int i = 0; i < IC; i++) dx[i] += g * wr[i];
-            }
-        } else {
-            for (int i = 0; i < IC; i++) {
-                const float *wr = w + (size_t)i * OC;  // (OC)
-                float s = 0.0f;
-                for (int o = 0; o < OC; o++) s += dy[o] * wr[o];
-                dx[i] += s;
-            }
-        }
-    }
+    const dnnl_dim_t n = (dnnl_dim_t)N;
     if (layout == MAT_OUT_IN) {
+        // dinp (N,IC) += dout (N,OC) @ W (OC,IC); dW (OC,IC) += dout^T (OC,N) @ inp (N,IC)
+        dnnl_sgemm('N', 'N', n, IC, OC, 1.0f, dout, OC, w, IC, 1.0f, dinp, IC);
+        dnnl_sgemm('T', 'N', OC, IC, n, 1.0f, dout, OC, inp, IC, 1.0f, dw, IC);
+    } else {
+        // dinp (N,IC) += dout (N,OC) @ W^T; dW (IC,OC) += inp^T (IC,N) @ dout (N,OC)
+        dnnl_sgemm('N', 'T', n, IC, OC, 1.0f, dout, OC, w, OC, 1.0f, dinp, IC);
+        dnnl_sgemm('T', 'N', IC, OC, n, 1.0f, inp, IC, dout, OC, 1.0f, dw, OC);
+    }
+    if (dbias) {
 #pragma omp parallel for schedule(static)
         for (int o = 0; o < OC; o++) {
-            float *dwr = dw + (size_t)o * IC;  // (IC)
-            for (size_t n = 0; n < N; n++) {
-                const float g = dout[n * OC + o], *x = inp + n * IC;
-                if (dbias) dbias[o] += g;
-                for (int i = 0; i < IC; i++) dwr[i] += g * x[i];
-            }
+            float s = 0.0f;
+            for (size_t r = 0; r < N; r++) s += dout[r * OC + o];
+            dbias[o] += s;
         }
-    } else {
-#pragma omp parallel for schedule(static)
-        for (int i = 0; i < IC; i++) {
-            float *dwr = dw + (size_t)i * OC;  // (OC)
-            for (size_t n = 0; n < N; n++) {
-                const float xi = inp[n * IC + i], *dy = dout + n * OC;
-                for (int o = 0; o < OC; o++) dwr[o] += xi * dy[o];
-            }
-        }
-        if (dbias)
-            for (size_t n = 0; n < N; n++)
-                for (int o = 0; o < OC; o++) dbias[o] += dout[n * OC + o];
     }
 }
 
@@ -250,9 +222,11 @@ void rope_backward(float *dqkv, const int32_t *pos, const float *cos_tab, const 
 // ----------------------------------------------------------------------------- attention
 
 // One query row: scores against allowed keys, softmax into p (T), weighted sum of values
-// into y (D). Keys are allowed when s <= t and, with doc, in the same document.
-static void attention_row(float *y, float *p, const float *qkv, const int32_t *doc, int t, int T,
-                          size_t QKV, size_t qoff, size_t koff, size_t voff, int D) {
+// into y (D). Keys are allowed when s <= t and, with doc, in the same document. The dot
+// products are simd reductions (a fixed summation order for a given build, any thread count).
+static void attention_row(float *restrict y, float *restrict p, const float *restrict qkv,
+                          const int32_t *doc, int t, int T, size_t QKV, size_t qoff, size_t koff,
+                          size_t voff, int D) {
     const float *q = qkv + (size_t)t * QKV + qoff;  // (D)
     float scale = 1.0f / sqrtf((float)D), mx = -INFINITY;
     for (int s = 0; s < T; s++) {
@@ -262,21 +236,26 @@ static void attention_row(float *y, float *p, const float *qkv, const int32_t *d
         }
         const float *k = qkv + (size_t)s * QKV + koff;  // (D)
         float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
         for (int i = 0; i < D; i++) dot += q[i] * k[i];
         p[s] = dot * scale;
         if (p[s] > mx) mx = p[s];
     }
     float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
     for (int s = 0; s < T; s++) {
-        p[s] = p[s] == -INFINITY ? 0.0f : expf(p[s] - mx);
+        p[s] = p[s] == -INFINITY ? 0.0f : vexpf(p[s] - mx);
         sum += p[s];
     }
+    float inv = 1.0f / sum;
     for (int i = 0; i < D; i++) y[i] = 0.0f;
     for (int s = 0; s <= t; s++) {
-        p[s] /= sum;
+        p[s] *= inv;
         if (p[s] == 0.0f) continue;
         const float *v = qkv + (size_t)s * QKV + voff;  // (D)
-        for (int i = 0; i < D; i++) y[i] += p[s] * v[i];
+        const float ps = p[s];
+#pragma omp simd
+        for (int i = 0; i < D; i++) y[i] += ps * v[i];
     }
 }
 
@@ -303,8 +282,10 @@ void attention_forward(float *out, float *att, const float *qkv, const int32_t *
 
 // One query row's backward: dy (D) -> dq (D) and, for every allowed key s, dk_s and dv_s.
 // dp (T) is scratch. Softmax backward: ds = p (dp - sum p dp), then scaled dot products.
-static void attention_row_backward(float *dqkv, float *dp, const float *dy, const float *p,
-                                   const float *qkv, int t, size_t QKV, size_t qoff,
+// dqkv and qkv are different arrays (restrict), which lets the inner loops vectorize.
+static void attention_row_backward(float *restrict dqkv, float *restrict dp,
+                                   const float *restrict dy, const float *restrict p,
+                                   const float *restrict qkv, int t, size_t QKV, size_t qoff,
                                    size_t koff, size_t voff, int D) {
     float scale = 1.0f / sqrtf((float)D), dot = 0.0f;
     const float *q = qkv + (size_t)t * QKV + qoff;  // (D)
@@ -314,17 +295,22 @@ static void attention_row_backward(float *dqkv, float *dp, const float *dy, cons
         if (p[s] == 0.0f) continue;
         const float *v = qkv + (size_t)s * QKV + voff;
         float *dv = dqkv + (size_t)s * QKV + voff;
+        const float ps = p[s];
+        float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
         for (int i = 0; i < D; i++) {
-            dp[s] += dy[i] * v[i];
-            dv[i] += p[s] * dy[i];
+            acc += dy[i] * v[i];
+            dv[i] += ps * dy[i];
         }
-        dot += p[s] * dp[s];
+        dp[s] = acc;
+        dot += ps * acc;
     }
     for (int s = 0; s <= t; s++) {
         if (p[s] == 0.0f) continue;
-        float ds = p[s] * (dp[s] - dot) * scale;
+        const float ds = p[s] * (dp[s] - dot) * scale;
         const float *k = qkv + (size_t)s * QKV + koff;
         float *dk = dqkv + (size_t)s * QKV + koff;
+#pragma omp simd
         for (int i = 0; i < D; i++) {
             dq[i] += ds * k[i];
             dk[i] += ds * q[i];
@@ -361,38 +347,44 @@ void attention_backward(float *dqkv, float *scratch, const float *dout, const fl
 // GPT-2's "gelu_new": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 void gelu_forward(float *out, const float *inp, size_t N, int F) {
     const float k = 0.7978845608028654f;  // sqrt(2/pi)
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N * F; i++) {
         float x = inp[i];
-        out[i] = 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+        out[i] = 0.5f * x * (1.0f + vtanhf(k * (x + 0.044715f * x * x * x)));
     }
 }
 
 // d/dx of 0.5 x (1 + tanh(u)), u = k (x + 0.044715 x^3). Recomputes from the cached input.
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N, int F) {
     const float k = 0.7978845608028654f;
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N * F; i++) {
-        float x = inp[i], u = k * (x + 0.044715f * x * x * x), th = tanhf(u);
+        float x = inp[i], u = k * (x + 0.044715f * x * x * x), th = vtanhf(u);
         float du = k * (1.0f + 3.0f * 0.044715f * x * x);
         dinp[i] += dout[i] * (0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du);
     }
 }
 
 void swiglu_forward(float *out, const float *inp, size_t N, int F) {
+#pragma omp parallel for schedule(static)
     for (size_t n = 0; n < N; n++) {
         const float *g = inp + n * 2 * F, *u = g + F;  // (F), (F)
         float *y = out + n * F;
-        for (int i = 0; i < F; i++) y[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+#pragma omp simd
+        for (int i = 0; i < F; i++) y[i] = g[i] * vsigmoidf(g[i]) * u[i];
     }
 }
 
 // y = silu(g) u: dg = dy u sig(g) (1 + g (1 - sig(g))), du = dy silu(g). dinp (N,2F)
 // rows [dgate | dup]; needs the cached input (N,2F).
 void swiglu_backward(float *dinp, const float *inp, const float *dout, size_t N, int F) {
+#pragma omp parallel for schedule(static)
     for (size_t n = 0; n < N; n++) {
         const float *g = inp + n * 2 * F, *u = g + F, *dy = dout + n * F;
         float *dg = dinp + n * 2 * F, *du = dg + F;
+#pragma omp simd
         for (int i = 0; i < F; i++) {
-            float sg = 1.0f / (1.0f + expf(-g[i]));
+            float sg = vsigmoidf(g[i]);
             dg[i] += dy[i] * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
             du[i] += dy[i] * g[i] * sg;
         }
@@ -400,10 +392,12 @@ void swiglu_backward(float *dinp, const float *inp, const float *dout, size_t N,
 }
 
 void residual_forward(float *out, const float *a, const float *b, size_t N, int C) {
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N * C; i++) out[i] = a[i] + b[i];
 }
 
 void residual_backward(float *da, float *db, const float *dout, size_t N, int C) {
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N * C; i++) {
         da[i] += dout[i];
         db[i] += dout[i];

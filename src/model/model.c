@@ -14,6 +14,7 @@
 
 #include "model/layers.h"
 #include "model/safetensors.h"
+#include "model/vmath.h"
 
 // ----------------------------------------------------------------------------- weights
 
@@ -357,20 +358,24 @@ int model_forward(Model *m, const int32_t *ids, const int32_t *doc, int B, int T
         block_forward(m, l, l + 1 < c->n_layer ? a->layers[l + 1].resid : a->out);
     norm_forward(m, a->lnf, a->lnf_mean, a->lnf_rstd, a->out, m->w.lnf_w, m->w.lnf_b, N);
     matmul_forward(a->logits, a->lnf, m->w.head, NULL, N, c->hidden_size, c->vocab_size, MAT_OUT_IN);
+    a->lse_ready = 0;
     return 0;
 }
 
 // ----------------------------------------------------------------------------- loss
 
-// lse (N) = log sum exp of each logits row (N,V), in double for the sum.
-static void logsumexp_rows(float *lse, const float *logits, size_t N, int V) {
+// lse (N) = log sum exp of each logits row (N,V): the max in float, the sum of the
+// exponentials (vexpf, vectorized) in double.
+void model_logsumexp_rows(float *lse, const float *logits, size_t N, int V) {
 #pragma omp parallel for schedule(static)
     for (size_t n = 0; n < N; n++) {
         const float *z = logits + n * V;
         float mx = z[0];
+#pragma omp simd reduction(max : mx)
         for (int i = 1; i < V; i++) mx = z[i] > mx ? z[i] : mx;
         double s = 0.0;
-        for (int i = 0; i < V; i++) s += exp((double)z[i] - mx);
+#pragma omp simd reduction(+ : s)
+        for (int i = 0; i < V; i++) s += vexpf(z[i] - mx);
         lse[n] = (float)(mx + log(s));
     }
 }
@@ -380,7 +385,8 @@ int model_loss(Model *m, const float *mask, double normaliser, float *logp, doub
     ModelActs *a = &m->acts;
     if (!m->arena) return ERR(e, ERR_ARG, "loss: no forward has run");
     int B = a->B, T = a->T, V = m->cfg.vocab_size;
-    logsumexp_rows(a->lse, a->logits, (size_t)B * T, V);
+    model_logsumexp_rows(a->lse, a->logits, (size_t)B * T, V);
+    a->lse_ready = 1;
     double sum = 0.0;
     int n = 0;
     for (int b = 0; b < B; b++) {

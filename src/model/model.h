@@ -65,6 +65,7 @@ typedef struct {
     float *lnf_rstd;   // (B,T)
     float *logits;     // (B,T,V)
     float *lse;        // (B,T) log-sum-exp of each logits row (set by model_loss)
+    int lse_ready;     // lse belongs to the current logits
 } ModelActs;
 
 typedef struct {
@@ -79,6 +80,7 @@ typedef struct {
     ModelActs acts;
     float *grads;      // (n_params) d loss / d params, laid out as params; NULL until needed
     void *grad_arena;  // activation gradients, one allocation sized for (cap_B, cap_T)
+    size_t grad_arena_bytes;
 } Model;
 
 // Loads dir/config.json and dir's safetensors: checks every tensor's presence and shape
@@ -100,6 +102,9 @@ int model_forward(Model *m, const int32_t *ids, const int32_t *doc, int B, int T
 // *count (when not NULL) gets the number of targets.
 int model_loss(Model *m, const float *mask, double normaliser, float *logp, double *loss,
                int *count, Err *e);
+
+// lse (N) = log-sum-exp of each row of logits (N,V).
+void model_logsumexp_rows(float *lse, const float *logits, size_t N, int V);
 
 // Sets every parameter gradient to zero (allocating m->grads on the first call).
 int model_zero_grad(Model *m, Err *e);
