@@ -87,14 +87,27 @@ static int flush(Out *o) {
         tok_token_bytes(o->t, ids.data[i], &len);
         total += len;
     }
-    if (rc == 0 && total != o->text.len) {
+    // SentencePiece tokenizers add one ' ' in front (the dummy prefix): the token bytes are
+    // " " + text, and token positions shift by one.
+    size_t shift = total == o->text.len + 1 && rc == 0 && ids.len ? 1 : 0;
+    if (shift) {
+        size_t at = 0;
+        for (size_t i = 0; shift && i < ids.len; i++) {
+            const uint8_t *p = tok_token_bytes(o->t, ids.data[i], &len);
+            for (size_t j = 0; shift && j < len; j++, at++)
+                if (at == 0 ? p[j] != ' ' : (char)p[j] != o->text.data[at - 1]) shift = 0;
+        }
+        if (!shift) total = 0;  // not a dummy prefix: fall back to encoding span by span
+    }
+    if (rc == 0 && total != o->text.len + shift) {
         rc = flush_by_span(o);
     } else if (rc == 0) {
         size_t pos = 0;
         int k = 0;
         for (size_t i = 0; rc == 0 && i < ids.len; i++) {
             tok_token_bytes(o->t, ids.data[i], &len);
-            size_t end = pos + len;
+            // [pos, end) in the text (the dummy prefix belongs to no span)
+            size_t end = pos + len - (i == 0 ? shift : 0);
             int m = 0;
             while (k < o->n_spans && o->spans[k].end <= pos) k++;
             for (int j = k; j < o->n_spans; j++) {

@@ -15,6 +15,10 @@ int cmd_render(int argc, char **argv);
 int cmd_tokenizer(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_data(int argc, char **argv);          // data stats (cmd_data.c), data prepare:
+int cmd_data_prepare(int argc, char **argv);  // cmd_data_prepare.c
 
 // Prints "posttrain: <msg>" to stderr (plus our source location with POSTTRAIN_DEBUG set)
 // and returns 1, so commands can `return cli_fail(&e)`.

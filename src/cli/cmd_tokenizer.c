@@ -1,16 +1,21 @@
-// cmd_tokenizer.c: `posttrain tokenizer SUBCOMMAND`; for now `tokenizer train`:
+// cmd_tokenizer.c: `posttrain tokenizer SUBCOMMAND`:
 //
 //   posttrain tokenizer train --vocab-size N [--pattern NAME|REGEX] [--special TOKEN]...
 //                             [--min-frequency K] [--threads T] --out tokenizer.json FILES...
+//   posttrain tokenizer export --tokenizer SPEC [--vocab-dir D] [--special NAME=ID]...
+//                              --template NAME --out DIR          (not in the help yet)
 //
-// Parses options, calls the trainer (src/tok/train.h), writes the tokenizer.json and
-// reports on stderr (a progress line too when stderr is a terminal).
+// train parses options, calls the trainer (src/tok/train.h), writes the tokenizer.json and
+// reports on stderr (a progress line too when stderr is a terminal). export adds the
+// template's special tokens and writes the Hugging Face tokenizer files + chat template
+// into DIR (src/chat/export.h), as a trained model directory carries them.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "chat/export.h"
 #include "cli/cli.h"
 #include "tok/train.h"
 
@@ -109,7 +114,47 @@ done:
     return rc;
 }
 
+static int tokenizer_export(int argc, char **argv) {
+    const char *cmd = "tokenizer export", *out_dir = NULL, *tname = NULL;
+    TokOptions o = {0};
+    for (int i = 1; i < argc; i++) {
+        int r = cli_tok_option(&o, cmd, argc, argv, &i);
+        if (r < 0) return 2;
+        if (r) continue;
+        if (!strcmp(argv[i], "--template")) {
+            if (!(tname = cli_value(argc, argv, &i))) return 2;
+        } else if (!strcmp(argv[i], "--out") || !strcmp(argv[i], "-o")) {
+            if (!(out_dir = cli_value(argc, argv, &i))) return 2;
+        } else {
+            return cli_usage(cmd, "unknown argument %s", argv[i]);
+        }
+    }
+    if (!o.spec || !tname || !out_dir)
+        return cli_usage(cmd, "usage: posttrain tokenizer export --tokenizer SPEC [--vocab-dir D] "
+                         "--template %s --out DIR", chat_template_names());
+    const ChatTemplate *tpl = chat_template_find(tname);
+    if (!tpl) return cli_usage(cmd, "--template: unknown template %s (known: %s)", tname,
+                               chat_template_names());
+    Tokenizer *t = cli_tok_load(&o, cmd);
+    if (!t) return 1;
+    Err e = {0};
+    const ChatTemplate *back = NULL;
+    int rc = 0;
+    if (chat_prepare_tokenizer(t, tpl, &e) || chat_export_tokenizer(t, o.spec, tpl, out_dir, &e) ||
+        chat_template_from_dir(out_dir, &back, &e))
+        rc = cli_fail(&e);
+    else
+        fprintf(stderr, "posttrain tokenizer: %s: %d ids, template %s, stop token %s = %d\n",
+                out_dir, tok_vocab_size(t), back->name, tpl->end, tok_special_id(t, tpl->end));
+    tok_free(t);
+    return rc;
+}
+
 int cmd_tokenizer(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "export")) {
+        argv[1] = (char *)"tokenizer export";
+        return tokenizer_export(argc - 1, argv + 1);
+    }
     if (argc >= 2 && !strcmp(argv[1], "train")) {
         argv[1] = (char *)"tokenizer train";  // cli_value names the command by argv[0]
         return tokenizer_train(argc - 1, argv + 1);

@@ -17,6 +17,9 @@ static const struct {
     {"tokenizer", cmd_tokenizer, "tokenizer tools: `tokenizer train` builds a BPE vocabulary"},
     {"convert", cmd_convert, "llama2.c / llm.c checkpoint -> HF model directory (config.json + safetensors)"},
     {"score", cmd_score, "the masked next-token loss (and log-probs, logits) of ids under a model"},
+    {"train", cmd_train, "SFT / continued pretraining: masked next-token training of a model"},
+    {"eval", cmd_eval, "masked loss, perplexity and token accuracy of a model on data"},
+    {"data", cmd_data, "data sets: `data stats` counts what is in them, `data prepare` tokenizes them"},
 };
 
 static void usage(FILE *f) {

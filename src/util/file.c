@@ -1,8 +1,10 @@
 // file.c: whole-file reads and atomic writes (temp file + fsync + rename + fsync dir).
+#define _GNU_SOURCE  // nftw
 #include "util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,17 @@ oom:
     return ERR(e, ERR_NOMEM, "%s: out of memory reading file", path);
 }
 
+// A rename is durable only once the directory entry is on disk: fsync the directory.
+static void sync_parent(const char *path) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len, Err *e) {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
@@ -76,14 +89,27 @@ int file_write_atomic(const char *path, const void *data, size_t len, Err *e) {
         unlink(tmp);
         return ERR(e, ERR_IO, "%s: rename failed: %s", path, strerror(saved));
     }
-    // The rename is durable only once the directory entry is on disk.
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+    sync_parent(path);
+    return 0;
+}
+
+int file_rename_durable(const char *from, const char *to, Err *e) {
+    if (rename(from, to) != 0)
+        return ERR(e, ERR_IO, "%s: cannot rename to %s: %s", from, to, strerror(errno));
+    sync_parent(to);
+    return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+int file_remove_tree(const char *path, Err *e) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : ERR(e, ERR_IO, "%s: %s", path, strerror(errno));
+    if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        return ERR(e, ERR_IO, "%s: cannot remove: %s", path, strerror(errno));
     return 0;
 }
 

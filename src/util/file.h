@@ -17,6 +17,10 @@ int file_exists(const char *path);
 // mkdir -p: creates each missing component of dir; an existing directory is fine.
 int file_mkdir_p(const char *dir, Err *e);
 int file_is_dir(const char *path);
+// rm -r: removes path and, for a directory, everything under it; a missing path is fine.
+int file_remove_tree(const char *path, Err *e);
+// rename(2) then fsync of the target's directory, so the rename survives a crash.
+int file_rename_durable(const char *from, const char *to, Err *e);
 // Joins dir and name into out (size n); error if it does not fit.
 int path_join(char *out, size_t n, const char *dir, const char *name, Err *e);
 

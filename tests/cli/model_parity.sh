@@ -107,7 +107,7 @@ if [ -f "$S/stories260K.bin" ] && [ -f "$S/tok512.bin" ]; then
     compare "stories260K masked (first 6 not targets)" "$T/stories" "1,$sids" "$smask"
     logprob_check "stories260K log-probs" "$T/stories" "1,$sids"
     a=$("$P" score --model "$T/stories" --text "$text" | head -n 1)
-    b=$("$P" score --model "$T/stories" --ids "$sids" | head -n 1)
+    b=$("$P" score --model "$T/stories" --ids "1,$sids" | head -n 1)
     if [ -n "$a" ] && [ "$a" == "$b" ]; then echo "ok    --text = --ids of its tokens: $a"
     else echo "FAIL  --text: '$a' vs --ids: '$b'"; fails=$((fails + 1)); fi
 else
