@@ -74,7 +74,7 @@ static void loss_backward(Model *m, float *dlogits, const float *mask, double no
         model_logsumexp_rows(a->lse, a->logits, (size_t)B * T, V);
         a->lse_ready = 1;
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * T * V >= PAR_MIN)
     for (size_t i = 0; i < (size_t)B * T; i++) {
         float *dz = dlogits + i * V;  // (V)
         const float *z = a->logits + i * V;

@@ -282,6 +282,10 @@ static void add_llama(cJSON *o, const ModelConfig *c) {
 }
 
 int model_config_save(const ModelConfig *c, const char *path, Err *e) {
+    return model_config_save_as(c, path, "float32", e);
+}
+
+int model_config_save_as(const ModelConfig *c, const char *path, const char *torch_dtype, Err *e) {
     cJSON *o = cJSON_CreateObject();
     cJSON *archs = cJSON_AddArrayToObject(o, "architectures");
     cJSON_AddItemToArray(archs, cJSON_CreateString(model_arch_name(c->arch)));
@@ -292,7 +296,7 @@ int model_config_save(const ModelConfig *c, const char *path, Err *e) {
     if (c->bos_id >= 0) cJSON_AddNumberToObject(o, "bos_token_id", c->bos_id);
     if (c->n_eos == 1) cJSON_AddNumberToObject(o, "eos_token_id", c->eos_ids[0]);
     if (c->n_eos > 1) cJSON_AddItemToObject(o, "eos_token_id", cJSON_CreateIntArray(c->eos_ids, c->n_eos));
-    cJSON_AddStringToObject(o, "torch_dtype", "float32");
+    cJSON_AddStringToObject(o, "torch_dtype", torch_dtype);
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
     if (!text) return ERR(e, ERR_NOMEM, "%s: out of memory", path);

@@ -67,6 +67,8 @@ int model_config_parse(ModelConfig *c, const char *json, size_t len, const char 
 int model_config_load(ModelConfig *c, const char *path, Err *e);
 // Writes c as a config.json that transformers loads (atomically).
 int model_config_save(const ModelConfig *c, const char *path, Err *e);
+// The same with torch_dtype set to the weights' type ("float32", "bfloat16").
+int model_config_save_as(const ModelConfig *c, const char *path, const char *torch_dtype, Err *e);
 
 // The tensors a checkpoint for c holds, in layer order; *out is malloc'd (caller frees).
 int model_config_tensors(const ModelConfig *c, ModelTensorSpec **out, size_t *n, Err *e);

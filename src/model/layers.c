@@ -23,7 +23,7 @@ void matmul_forward(float *out, const float *inp, const float *w, const float *b
                     int IC, int OC, MatLayout layout) {
     float beta = 0.0f;
     if (bias) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * OC >= PAR_MIN)
         for (size_t n = 0; n < N; n++) memcpy(out + n * OC, bias, (size_t)OC * sizeof(float));
         beta = 1.0f;
     }
@@ -48,7 +48,7 @@ void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, co
         dnnl_sgemm('T', 'N', IC, OC, n, 1.0f, inp, IC, dout, OC, 1.0f, dw, OC);
     }
     if (dbias) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * OC >= PAR_MIN)
         for (int o = 0; o < OC; o++) {
             float s = 0.0f;
             for (size_t r = 0; r < N; r++) s += dout[r * OC + o];
@@ -264,7 +264,7 @@ void attention_forward(float *out, float *att, const float *qkv, const int32_t *
                        int H, int KVH, int D) {
     size_t QKV = (size_t)(H + 2 * KVH) * D, HD = (size_t)H * D;
     int group = H / KVH;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)B * H * T * T * D >= PAR_MIN)
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < H; h++) {
             const float *x = qkv + (size_t)b * T * QKV;  // (T,QKV)
@@ -325,7 +325,7 @@ void attention_backward(float *dqkv, float *scratch, const float *dout, const fl
                         const float *att, int B, int T, int H, int KVH, int D) {
     size_t QKV = (size_t)(H + 2 * KVH) * D, HD = (size_t)H * D;
     int group = H / KVH;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)B * H * T * T * D >= PAR_MIN)
     for (int b = 0; b < B; b++) {
         for (int kh = 0; kh < KVH; kh++) {
             const float *x = qkv + (size_t)b * T * QKV;  // (T,QKV)
@@ -347,7 +347,7 @@ void attention_backward(float *dqkv, float *scratch, const float *dout, const fl
 // GPT-2's "gelu_new": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 void gelu_forward(float *out, const float *inp, size_t N, int F) {
     const float k = 0.7978845608028654f;  // sqrt(2/pi)
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (N * F >= PAR_MIN)
     for (size_t i = 0; i < N * F; i++) {
         float x = inp[i];
         out[i] = 0.5f * x * (1.0f + vtanhf(k * (x + 0.044715f * x * x * x)));
@@ -357,7 +357,7 @@ void gelu_forward(float *out, const float *inp, size_t N, int F) {
 // d/dx of 0.5 x (1 + tanh(u)), u = k (x + 0.044715 x^3). Recomputes from the cached input.
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N, int F) {
     const float k = 0.7978845608028654f;
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (N * F >= PAR_MIN)
     for (size_t i = 0; i < N * F; i++) {
         float x = inp[i], u = k * (x + 0.044715f * x * x * x), th = vtanhf(u);
         float du = k * (1.0f + 3.0f * 0.044715f * x * x);
@@ -366,7 +366,7 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N, i
 }
 
 void swiglu_forward(float *out, const float *inp, size_t N, int F) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * F >= PAR_MIN)
     for (size_t n = 0; n < N; n++) {
         const float *g = inp + n * 2 * F, *u = g + F;  // (F), (F)
         float *y = out + n * F;
@@ -378,7 +378,7 @@ void swiglu_forward(float *out, const float *inp, size_t N, int F) {
 // y = silu(g) u: dg = dy u sig(g) (1 + g (1 - sig(g))), du = dy silu(g). dinp (N,2F)
 // rows [dgate | dup]; needs the cached input (N,2F).
 void swiglu_backward(float *dinp, const float *inp, const float *dout, size_t N, int F) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * F >= PAR_MIN)
     for (size_t n = 0; n < N; n++) {
         const float *g = inp + n * 2 * F, *u = g + F, *dy = dout + n * F;
         float *dg = dinp + n * 2 * F, *du = dg + F;
@@ -392,12 +392,12 @@ void swiglu_backward(float *dinp, const float *inp, const float *dout, size_t N,
 }
 
 void residual_forward(float *out, const float *a, const float *b, size_t N, int C) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (N * C >= PAR_MIN)
     for (size_t i = 0; i < N * C; i++) out[i] = a[i] + b[i];
 }
 
 void residual_backward(float *da, float *db, const float *dout, size_t N, int C) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (N * C >= PAR_MIN)
     for (size_t i = 0; i < N * C; i++) {
         da[i] += dout[i];
         db[i] += dout[i];

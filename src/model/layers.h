@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Loops over fewer elements than this run on one thread: starting a parallel region
+// costs microseconds (much more when the machine is busy), more than tiny models' layers.
+#define PAR_MIN 65536
+
 // How a weight matrix is stored: nn.Linear keeps (OC, IC); GPT-2's Conv1D keeps (IC, OC).
 typedef enum { MAT_OUT_IN, MAT_IN_OUT } MatLayout;
 

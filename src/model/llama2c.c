@@ -63,7 +63,7 @@ void import_free(ImportedModel *m) {
 int import_save(const ImportedModel *m, const char *dir, StDtype dtype, Err *e) {
     char path[4200];
     if (file_mkdir_p(dir, e) || path_join(path, sizeof path, dir, "config.json", e) ||
-        model_config_save(&m->cfg, path, e) || path_join(path, sizeof path, dir, "model.safetensors", e))
+        model_config_save_as(&m->cfg, path, dtype == ST_BF16 ? "bfloat16" : "float32", e) || path_join(path, sizeof path, dir, "model.safetensors", e))
         return -1;
     StSaveTensor *s = calloc(m->n ? m->n : 1, sizeof *s);
     if (!s) return ERR(e, ERR_NOMEM, "out of memory");

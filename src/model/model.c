@@ -367,7 +367,7 @@ int model_forward(Model *m, const int32_t *ids, const int32_t *doc, int B, int T
 // lse (N) = log sum exp of each logits row (N,V): the max in float, the sum of the
 // exponentials (vexpf, vectorized) in double.
 void model_logsumexp_rows(float *lse, const float *logits, size_t N, int V) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * V >= PAR_MIN)
     for (size_t n = 0; n < N; n++) {
         const float *z = logits + n * V;
         float mx = z[0];

@@ -100,7 +100,7 @@ int model_save(const Model *m, const char *dir, StDtype dtype, const char *src_d
     if (path_join(path, sizeof path, dir, "model.safetensors.index.json", e)) return -1;
     if (unlink(path) && errno != ENOENT)
         return ERR(e, ERR_IO, "%s: cannot remove: %s", path, strerror(errno));
-    if (path_join(path, sizeof path, dir, "config.json", e) || model_config_save(&m->cfg, path, e))
+    if (path_join(path, sizeof path, dir, "config.json", e) || model_config_save_as(&m->cfg, path, dtype == ST_BF16 ? "bfloat16" : "float32", e))
         return -1;
     return src_dir ? copy_tokenizer_files(src_dir, dir, e) : 0;
 }

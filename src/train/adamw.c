@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/layers.h"  // PAR_MIN
+
 static int is_embedding(const char *name) {
     return !strcmp(name, "transformer.wte.weight") || !strcmp(name, "transformer.wpe.weight") ||
            !strcmp(name, "model.embed_tokens.weight");
@@ -55,7 +57,7 @@ void adamw_free(AdamW *o) {
 // The global L2 norm of g (n), summed in double.
 static double grad_norm(const float *g, size_t n) {
     double s = 0.0;
-#pragma omp parallel for reduction(+ : s) schedule(static)
+#pragma omp parallel for reduction(+ : s) schedule(static) if (n >= PAR_MIN)
     for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
     return sqrt(s);
 }
@@ -70,7 +72,7 @@ void adamw_step(AdamW *o, Model *model, double *norm) {
     o->t++;
     float bc1 = 1.0f - powf(c->beta1, (float)o->t), bc2 = 1.0f - powf(c->beta2, (float)o->t);
     float step = c->lr / bc1, sbc2 = sqrtf(bc2);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (o->n >= PAR_MIN)
     for (size_t i = 0; i < o->n; i++) {
         float gi = coef < 1.0f ? g[i] * coef : g[i];
         if (o->decay[i]) p[i] *= 1.0f - c->lr * c->weight_decay;  // decoupled decay
