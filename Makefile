@@ -5,13 +5,13 @@ OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
 # Flags the build needs whatever CFLAGS a caller passes (make asan passes its own).
 BASE_CFLAGS := -std=gnu11 -fopenmp -fno-trapping-math -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc -MMD -MP
-LDLIBS  += -lpcre2-8 -lcjson -lutf8proc -ldnnl -lzstd -lz -lm -fopenmp
+LDLIBS  += -lpcre2-8 -lcjson -lutf8proc -ldnnl -lzstd -lz -lm -fopenmp -lmicrohttpd
 BUILD   ?= build/release
 
 LIB_SRC  := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
 CLI_SRC  := $(shell find src/cli -name '*.c' | sort)
 TEST_SRC := $(wildcard tests/test_*.c)
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/web_files.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
@@ -30,6 +30,14 @@ $(BUILD)/libposttrain.a: $(LIB_OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -c -o $@ $<
+
+# The web chat page (src/serve/web/) is compiled in as byte arrays (scripts/embed_web.sh).
+$(BUILD)/gen/web_files.c: scripts/embed_web.sh $(wildcard src/serve/web/*)
+	@mkdir -p $(dir $@)
+	sh scripts/embed_web.sh src/serve/web > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/web_files.o: $(BUILD)/gen/web_files.c
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libposttrain.a

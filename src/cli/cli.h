@@ -9,6 +9,7 @@
 #include "util/err.h"
 
 // Each command: argv[0] is the command name.
+int cmd_demo(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 int cmd_render(int argc, char **argv);
@@ -19,6 +20,9 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_data(int argc, char **argv);          // data stats (cmd_data.c), data prepare:
 int cmd_data_prepare(int argc, char **argv);  // cmd_data_prepare.c
+int cmd_sample(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 // Prints "posttrain: <msg>" to stderr (plus our source location with POSTTRAIN_DEBUG set)
 // and returns 1, so commands can `return cli_fail(&e)`.

@@ -88,6 +88,7 @@ int cmd_eval(int argc, char **argv) {
         goto out;
     }
     d.data = data, d.model_dir = model_dir;
+    d.add_template_tokens = true;
     Err e = {0};
     Dataset ds;
     Model m;

@@ -11,6 +11,7 @@ static const struct {
     int (*run)(int, char **);
     const char *help;
 } commands[] = {
+    {"demo", cmd_demo, "the whole story offline: pretrain a tiny model, SFT it, measure base vs SFT"},
     {"tokenize", cmd_tokenize, "text on stdin -> token ids"},
     {"detokenize", cmd_detokenize, "token ids on stdin -> text"},
     {"render", cmd_render, "conversations (JSONL) -> tokens + loss mask, shown or as JSON"},
@@ -20,6 +21,9 @@ static const struct {
     {"train", cmd_train, "SFT / continued pretraining: masked next-token training of a model"},
     {"eval", cmd_eval, "masked loss, perplexity and token accuracy of a model on data"},
     {"data", cmd_data, "data sets: `data stats` counts what is in them, `data prepare` tokenizes them"},
+    {"sample", cmd_sample, "continue a text with a model (the base model as a document simulator)"},
+    {"chat", cmd_chat, "multi-turn chat with a model in the terminal (or one turn per stdin line)"},
+    {"serve", cmd_serve, "OpenAI-compatible HTTP API with continuous batching, and a web chat page"},
 };
 
 static void usage(FILE *f) {

@@ -124,6 +124,10 @@ int model_dump_tensors(const Model *m, const char *path, int n_sets, const float
 // tokenizer_config.json, special_tokens_map.json, tokenizer.bin, *.tiktoken) are copied. (save.c)
 int model_save(const Model *m, const char *dir, StDtype dtype, const char *src_dir, Err *e);
 
+// Writes a freshly initialised model for c into dir (config.json + model.safetensors,
+// F32): GPT-2's init, deterministic from seed. What pretraining starts from. (init.c)
+int model_init_save(const ModelConfig *c, uint64_t seed, const char *dir, Err *e);
+
 // Grows the vocabulary to new_vocab >= V: the embedding (and an untied head) get new rows,
 // each the column mean of the existing rows (in double, stored fp32); the weights move to
 // a new block. Must run before the first forward and before gradients exist (both are

@@ -163,7 +163,8 @@ static int open_tokenizer(Dataset *d, const DatasetOptions *o, Err *e) {
         }
     }
     snprintf(d->tok_spec, sizeof d->tok_spec, "%s", spec);
-    if (chat_prepare_tokenizer(d->tok, d->tpl, e)) return -1;
+    if (o->add_template_tokens && chat_prepare_tokenizer(d->tok, d->tpl, e)) return -1;
+    d->template_tokens = o->add_template_tokens;
     return 0;
 }
 

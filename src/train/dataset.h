@@ -4,6 +4,8 @@
 #ifndef PT_TRAIN_DATASET_H
 #define PT_TRAIN_DATASET_H
 
+#include <stdbool.h>
+
 #include "chat/template.h"
 #include "data/reader.h"
 #include "data/tokens.h"
@@ -18,6 +20,8 @@ typedef struct {
     const char *tokenizer, *vocab_dir;  // NULL: model_dir's tokenizer
     const char *model_dir;
     const char *template_name;          // NULL: the prepared data's, else gpt4o
+    bool add_template_tokens;  // give the tokenizer the template's special tokens (SFT,
+                               // eval); pretraining on text leaves the vocabulary alone
     ReaderOptions reader;
     void (*log)(void *ctx, const char *msg);
     void *ctx;
@@ -27,6 +31,7 @@ typedef struct {
     Tokenizer *tok;            // NULL when the model directory has none and none was given
     const ChatTemplate *tpl;
     char tok_spec[4096];       // what the tokenizer was loaded from (a SPEC for tok_load)
+    bool template_tokens;      // tok has the template's special tokens
     TokenSet *train, *val;     // val may be NULL or empty
 } Dataset;
 

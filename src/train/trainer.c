@@ -95,6 +95,11 @@ static int open_model(Trainer *tr, const char *dir, Err *e) {
 // into OUT/tokenizer; every saved model copies these files.
 static int export_tokenizer(Trainer *tr, Err *e) {
     if (!tr->ds.tok) return 0;
+    if (!tr->ds.template_tokens) {  // pretraining: the tokenizer files as they came
+        if (file_is_dir(tr->ds.tok_spec))
+            snprintf(tr->tok_dir, sizeof tr->tok_dir, "%s", tr->ds.tok_spec);
+        return 0;
+    }
     if (path_join(tr->tok_dir, sizeof tr->tok_dir, tr->o->out_dir, "tokenizer", e) ||
         file_mkdir_p(tr->tok_dir, e) ||
         chat_export_tokenizer(tr->ds.tok, tr->ds.tok_spec, tr->ds.tpl, tr->tok_dir, e)) {
@@ -323,6 +328,7 @@ int train_run(const TrainOptions *o, Err *e) {
                            .n_val = o->n_val, .tokenizer = o->tokenizer,
                            .vocab_dir = o->vocab_dir, .model_dir = o->model_dir,
                            .template_name = o->template_name, .reader = o->reader,
+                           .add_template_tokens = o->objective == OBJ_SFT || o->template_name,
                            .log = o->log, .ctx = o->ctx};
     if (file_mkdir_p(o->out_dir, e) || dataset_open(&tr.ds, &dopt, e) ||
         open_model(&tr, resume_dir[0] ? resume_dir : o->model_dir, e) || export_tokenizer(&tr, e))
