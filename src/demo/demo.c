@@ -40,7 +40,7 @@ static const Sizes DEFAULT_SIZES = {
     .corpus_bytes = 3 << 20, .vocab = 2048,
     .dim = 192, .layers = 4, .heads = 6, .kv_heads = 3, .hidden = 512,
     .pre_steps = 500, .pre_batch = 8, .pre_seq = 256, .pre_lr = 3e-3,
-    .sft_convs = 6000, .sft_val = 200, .sft_epochs = 1, .sft_batch = 8, .sft_seq = 256,
+    .sft_convs = 6000, .sft_val = 200, .sft_epochs = 3, .sft_batch = 8, .sft_seq = 256,
     .sft_lr = 3e-4, .eval_per_kind = 25, .max_tokens = 48,
 };
 static const Sizes QUICK_SIZES = {
@@ -48,7 +48,7 @@ static const Sizes QUICK_SIZES = {
     .dim = 128, .layers = 2, .heads = 4, .kv_heads = 2, .hidden = 320,
     .pre_steps = 200, .pre_batch = 8, .pre_seq = 128, .pre_lr = 4e-3,
     .sft_convs = 1500, .sft_val = 100, .sft_epochs = 2, .sft_batch = 8, .sft_seq = 192,
-    .sft_lr = 2e-3, .eval_per_kind = 12, .max_tokens = 40,
+    .sft_lr = 1e-3, .eval_per_kind = 12, .max_tokens = 40,
 };
 
 typedef struct {
