@@ -12,7 +12,8 @@
 //     model's logits;
 //   - a seed fixes the sampled tokens; top-k 1 is greedy.
 // The sampler on hand-made logits (top-k, top-p, min-p, penalties), held-back text (stop
-// strings across token boundaries, split UTF-8), and stop strings in the engine. With
+// strings across token boundaries, split UTF-8), stop strings in the engine, and how
+// sequences finish (stop id, full context, cancel, no free slot, bad requests). With
 // ../shared present: stories260K converted from llama2.c, greedy from BOS gives
 // " Once upon a time, there was a little girl named Lily".
 #define _GNU_SOURCE  // memmem
@@ -459,6 +460,73 @@ static void check_engine_stop(void) {
     engine_close(en);
 }
 
+// Finishing: a stop id, the context, cancelling (from a callback and by seq_cancel), no
+// free slot, bad requests.
+static int stop_after_3(void *ctx, const SeqEvent *ev) { return ++*(int *)ctx == 3; }
+
+static void check_engine_finish(void) {
+    const char *dir = tmp_path("llama_gqa");
+    EngineOptions o;
+    engine_options_default(&o);
+    o.max_seqs = 2;
+    o.ctx = 12;
+    Engine *en;
+    Err e = {0};
+    if (engine_open(&en, dir, &o, &e)) die("engine_open", &e);
+    SampleParams p = greedy_params();
+    int32_t prompt[PROMPT_N];
+    make_prompt(prompt, PROMPT_N, 0);
+    GenResult r, r2;
+    if (engine_generate(en, prompt, PROMPT_N, &p, NULL, NULL, NULL, &r, &e)) die("generate", &e);
+    CHECK(r.finish == FINISH_LENGTH && r.n_generated == 12 - PROMPT_N,
+          "ctx 12, prompt %d: %d tokens, finish length (prompt + output fill the context)",
+          PROMPT_N, r.n_generated);
+    // The 3rd greedy token as an extra stop id: the output ends with it (first occurrence).
+    int32_t stop_id = r.ids.data[2];
+    int first = 0;
+    while (r.ids.data[first] != stop_id) first++;
+    EngineStops st = {NULL, 0, &stop_id, 1};
+    if (engine_generate(en, prompt, PROMPT_N, &p, &st, NULL, NULL, &r2, &e)) die("generate", &e);
+    CHECK(r2.finish == FINISH_STOP && r2.n_generated == first + 1 && r2.ids.data[first] == stop_id,
+          "a stop id ends the output with it (%d tokens), finish stop", r2.n_generated);
+    gen_result_free(&r2);
+    int calls = 0;
+    if (engine_generate(en, prompt, PROMPT_N, &p, NULL, stop_after_3, &calls, &r2, &e)) die("generate", &e);
+    CHECK(r2.finish == FINISH_CANCELLED && r2.n_generated == 3 && calls == 3,
+          "a callback returning nonzero after 3 tokens cancels: %d tokens", r2.n_generated);
+    gen_result_free(&r2);
+
+    Seq *a, *b, *c;
+    int rc_a = seq_start(en, prompt, PROMPT_N, &p, NULL, &a, &e),
+        rc_b = seq_start(en, prompt, PROMPT_N, &p, NULL, &b, &e),
+        rc_c = seq_start(en, prompt, PROMPT_N, &p, NULL, &c, &e);
+    CHECK(rc_a == 0 && rc_b == 0 && rc_c == 1 && !c && engine_free_slots(en) == 0,
+          "2 slots: a third seq_start returns 1 (queue), nothing started");
+    engine_step(en, &e);
+    engine_step(en, &e);
+    seq_cancel(a);
+    engine_step(en, &e);
+    int na, nb;
+    seq_output(a, &na);
+    seq_output(b, &nb);
+    CHECK(seq_finish_reason(a) == FINISH_CANCELLED && !seq_event(a)->has_token && na == 2 && nb == 3 &&
+              engine_n_active(en) == 1,
+          "seq_cancel: no more tokens for it (%d), the other goes on (%d)", na, nb);
+    seq_free(a);
+    seq_free(b);
+    SampleParams bad = p;
+    bad.logprobs = ENGINE_MAX_LOGPROBS + 1;
+    int32_t big = 1 << 20;
+    CHECK(seq_start(en, prompt, PROMPT_N, &bad, NULL, &a, &e) == -1 &&
+              seq_start(en, &big, 1, &p, NULL, &a, &e) == -1 && strstr(e.msg, "vocabulary") &&
+              seq_start(en, prompt, 0, &p, NULL, &a, &e) == -1 &&
+              seq_start(en, r.ids.data, 12, &p, NULL, &a, &e) == -1 && engine_free_slots(en) == 2,
+          "bad requests are errors (logprobs > %d, an id out of range, empty, prompt >= ctx): %s",
+          ENGINE_MAX_LOGPROBS, e.msg);
+    gen_result_free(&r);
+    engine_close(en);
+}
+
 // ----------------------------------------------------------------------------- stories260K
 
 static void check_stories(void) {
@@ -503,6 +571,7 @@ int main(void) {
     check_sampler();
     check_textout();
     check_engine_stop();
+    check_engine_finish();
     check_stories();
     fixture_cleanup();
     return check_summary();

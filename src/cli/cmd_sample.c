@@ -25,7 +25,7 @@ static const char *help_head =
     "  --bos, --no-bos          with --prompt: put the tokenizer's BOS first, or not. Default:\n"
     "                           --bos for Llama and Qwen2 models whose tokenizer has one\n"
     "  --ids                    print the generated ids on one line, space-separated, instead\n"
-    "                           of text\n"
+    "                           of text (a final stop token such as EOS included)\n"
     "  --no-echo                print only the continuation, not the prompt\n";
 
 static int parse_ids(const char *s, IntVec *out) {

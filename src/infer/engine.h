@@ -9,7 +9,8 @@
 // The step: engine_step advances every unfinished sequence by exactly one token.
 //   - sequences started since the last step are prefilled: the whole prompt goes through
 //     the model in one GEMM-based forward (in chunks of at most prefill_chunk tokens),
-//     filling the cache; the last position's logits give their first token;
+//     filling the cache; the last position's logits give their first token (so a long
+//     prompt lengthens that one step for every sequence);
 //   - the other unfinished sequences decode together: one forward whose matmul rows are
 //     the sequences (rows = sequences, each attending over its own cache).
 // After the step, seq_event(s) tells what s produced: the token, its log-probability

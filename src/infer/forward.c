@@ -132,50 +132,39 @@ static void attend(float *restrict y, float *restrict p, const float *restrict q
 // out (M,OC) = inp (M,IC) @ W + bias for the few rows of a decode step. oneDNN's sgemm
 // packs W for each call when M is small, which costs more than the product; a decode step
 // is bound by reading the weights once, so this reads each weight once for all M rows.
-// W (OC,IC): each output is M dot products over one row of W; W (IC,OC) (GPT-2's Conv1D): rows of W are added into the
-// outputs, a block of columns per thread.
+// W (OC,IC): each output is M dot products over one row of W; W (IC,OC) (GPT-2's Conv1D):
+// rows of W are added into the outputs, a block of columns per thread.
 #define SMALL_M 16
 static void matmul_small(float *out, const float *inp, const float *w, const float *bias, int M,
                          int IC, int OC, MatLayout lay, int threads) {
     if (lay == MAT_OUT_IN) {
-        // Two outputs at a time: 2 weight rows x 4 input rows = 8 independent sums per
-        // loaded vector, enough to keep the FMA units busy rather than the loads.
-        int pairs = (OC + 1) / 2;
 #pragma omp parallel for schedule(static) num_threads(threads)
-        for (int k = 0; k < pairs; k++) {
-            int o = 2 * k, two = o + 1 < OC;
-            const float *restrict w0 = w + (size_t)o * IC, *restrict w1 = two ? w0 + IC : w0;
-            float b0 = bias ? bias[o] : 0.0f, b1 = bias && two ? bias[o + 1] : 0.0f;
+        for (int o = 0; o < OC; o++) {
+            const float *restrict wr = w + (size_t)o * IC;
+            float b = bias ? bias[o] : 0.0f;
             int r = 0;
-            for (; r + 4 <= M; r += 4) {
+            for (; r + 4 <= M; r += 4) {  // 4 rows: independent sums for one loaded weight
                 const float *restrict x0 = inp + (size_t)r * IC, *restrict x1 = x0 + IC,
                                       *restrict x2 = x1 + IC, *restrict x3 = x2 + IC;
-                float a0 = 0, a1 = 0, a2 = 0, a3 = 0, c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-#pragma omp simd reduction(+ : a0, a1, a2, a3, c0, c1, c2, c3)
+                float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
                 for (int i = 0; i < IC; i++) {
-                    a0 += w0[i] * x0[i];
-                    a1 += w0[i] * x1[i];
-                    a2 += w0[i] * x2[i];
-                    a3 += w0[i] * x3[i];
-                    c0 += w1[i] * x0[i];
-                    c1 += w1[i] * x1[i];
-                    c2 += w1[i] * x2[i];
-                    c3 += w1[i] * x3[i];
+                    a0 += wr[i] * x0[i];
+                    a1 += wr[i] * x1[i];
+                    a2 += wr[i] * x2[i];
+                    a3 += wr[i] * x3[i];
                 }
-                float *y = out + (size_t)r * OC + o;
-                y[0] = a0 + b0, y[OC] = a1 + b0, y[2 * OC] = a2 + b0, y[3 * OC] = a3 + b0;
-                if (two) y[1] = c0 + b1, y[OC + 1] = c1 + b1, y[2 * OC + 1] = c2 + b1, y[3 * OC + 1] = c3 + b1;
+                out[(size_t)r * OC + o] = a0 + b;
+                out[(size_t)(r + 1) * OC + o] = a1 + b;
+                out[(size_t)(r + 2) * OC + o] = a2 + b;
+                out[(size_t)(r + 3) * OC + o] = a3 + b;
             }
             for (; r < M; r++) {
                 const float *restrict x = inp + (size_t)r * IC;
-                float a = 0, c = 0;
-#pragma omp simd reduction(+ : a, c)
-                for (int i = 0; i < IC; i++) {
-                    a += w0[i] * x[i];
-                    c += w1[i] * x[i];
-                }
-                out[(size_t)r * OC + o] = a + b0;
-                if (two) out[(size_t)r * OC + o + 1] = c + b1;
+                float a = 0.0f;
+#pragma omp simd reduction(+ : a)
+                for (int i = 0; i < IC; i++) a += wr[i] * x[i];
+                out[(size_t)r * OC + o] = a + b;
             }
         }
         return;
