@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "model/model.h"
+#include "model_fixture.h"
 #include "check.h"
 #include "fixture.h"
 
@@ -94,35 +95,15 @@ static size_t numel(const ModelTensorSpec *s) {
 }
 
 // config.json + random F32 weights in [-0.5, 0.5) (norm weights 1 + that) in tmpdir/NAME.
+static float fd_value(void *ctx, const ModelTensorSpec *t, int norm_w) {
+    (void)ctx, (void)t;
+    return rnd() + (norm_w ? 1.0f : 0.0f);
+}
+
 static const char *write_model(const FdModel *fm) {
     const char *dir = tmp_path(fm->name);
-    char path[600];
-    mkdir(dir, 0755);
     Err e = {0};
-    ModelConfig c;
-    ModelTensorSpec *specs;
-    size_t n;
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (model_config_parse(&c, fm->json, strlen(fm->json), fm->name, &e) || model_config_save(&c, path, &e) ||
-        model_config_tensors(&c, &specs, &n, &e))
-        die(fm->name, &e);
-    StSaveTensor *ts = calloc(n, sizeof *ts);
-    float **data = calloc(n, sizeof *data);
-    for (size_t i = 0; i < n; i++) {
-        int is_norm = strstr(specs[i].name, "norm.weight") || strstr(specs[i].name, "ln_") ||
-                      strstr(specs[i].name, "layernorm");
-        int is_norm_w = is_norm && strstr(specs[i].name, ".weight");
-        size_t k = numel(&specs[i]);
-        data[i] = malloc(k * sizeof(float));
-        for (size_t j = 0; j < k; j++) data[i][j] = rnd() + (is_norm_w ? 1.0f : 0.0f);
-        ts[i] = (StSaveTensor){specs[i].name, specs[i].ndim, specs[i].shape, data[i]};
-    }
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (st_save(path, ts, n, ST_F32, 1, &e)) die(path, &e);
-    for (size_t i = 0; i < n; i++) free(data[i]);
-    free(data);
-    free(ts);
-    free(specs);
+    if (fixture_model_write(dir, fm->name, fm->json, fd_value, NULL, &e)) die(fm->name, &e);
     return dir;
 }
 

@@ -30,6 +30,7 @@
 #include "model/import.h"
 #include "model/model.h"
 #include "tok/train.h"
+#include "model_fixture.h"
 #include "check.h"
 #include "fixture.h"
 
@@ -100,8 +101,9 @@ static void make_tokenizer(void) {
     bpe_vocab_free(&v);
 }
 
-static size_t numel(const ModelTensorSpec *s) {
-    return (size_t)s->shape[0] * (s->ndim == 2 ? (size_t)s->shape[1] : 1);
+static float infer_value(void *ctx, const ModelTensorSpec *t, int norm_w) {
+    (void)ctx, (void)t;
+    return norm_w ? 1.0f + 0.2f * rnd() : 2.0f * rnd();
 }
 
 // config.json, random F32 weights (norm weights around 1) and the tokenizer in tmpdir/NAME.
@@ -109,33 +111,10 @@ static size_t numel(const ModelTensorSpec *s) {
 static const char *write_model(const TinyModel *tm) {
     static char dir[600];
     snprintf(dir, sizeof dir, "%s", tmp_path(tm->name));
-    mkdir(dir, 0755);
     char json[2048], path[1400];
     snprintf(json, sizeof json, tm->json, vocab_size);
     Err e = {0};
-    ModelConfig c;
-    ModelTensorSpec *specs;
-    size_t n;
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (model_config_parse(&c, json, strlen(json), tm->name, &e) || model_config_save(&c, path, &e) ||
-        model_config_tensors(&c, &specs, &n, &e))
-        die(tm->name, &e);
-    StSaveTensor *ts = calloc(n, sizeof *ts);
-    float **data = calloc(n, sizeof *data);
-    for (size_t i = 0; i < n; i++) {
-        int is_norm_w = (strstr(specs[i].name, "norm") || strstr(specs[i].name, "ln_")) &&
-                        strstr(specs[i].name, ".weight");
-        size_t k = numel(&specs[i]);
-        data[i] = malloc(k * sizeof(float));
-        for (size_t j = 0; j < k; j++) data[i][j] = is_norm_w ? 1.0f + 0.2f * rnd() : 2.0f * rnd();
-        ts[i] = (StSaveTensor){specs[i].name, specs[i].ndim, specs[i].shape, data[i]};
-    }
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (st_save(path, ts, n, ST_F32, 1, &e)) die(path, &e);
-    for (size_t i = 0; i < n; i++) free(data[i]);
-    free(data);
-    free(ts);
-    free(specs);
+    if (fixture_model_write(dir, tm->name, json, infer_value, NULL, &e)) die(tm->name, &e);
     snprintf(path, sizeof path, "cp '%s' '%s/tokenizer.json'", tokenizer_json_path, dir);
     if (system(path) != 0) printf("setup: %s failed\n", path), exit(1);
     return dir;

@@ -14,6 +14,7 @@
 
 #include "model/model.h"
 #include "util/file.h"
+#include "model_fixture.h"
 #include "check.h"
 #include "fixture.h"
 
@@ -54,33 +55,16 @@ static void die(const char *what, const Err *e) {
 }
 
 // Writes config.json and random F32 weights into tmpdir/NAME; returns the directory.
+static float save_value(void *ctx, const ModelTensorSpec *t, int norm_w) {
+    (void)t, (void)norm_w;
+    return rnd(ctx);
+}
+
 static const char *write_model(const TinyModel *t, uint32_t seed) {
     static char dir[512];
-    char path[600];
     snprintf(dir, sizeof dir, "%s/%s", tmpdir, t->name);
-    mkdir(dir, 0755);
     Err e = {0};
-    ModelConfig c;
-    ModelTensorSpec *specs;
-    size_t n;
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (model_config_parse(&c, t->json, strlen(t->json), t->name, &e) || model_config_save(&c, path, &e) ||
-        model_config_tensors(&c, &specs, &n, &e))
-        die(t->name, &e);
-    StSaveTensor *ts = calloc(n, sizeof *ts);
-    float **data = calloc(n, sizeof *data);
-    for (size_t i = 0; i < n; i++) {
-        size_t k = (size_t)specs[i].shape[0] * (specs[i].ndim == 2 ? (size_t)specs[i].shape[1] : 1);
-        data[i] = malloc(k * sizeof(float));
-        for (size_t j = 0; j < k; j++) data[i][j] = rnd(&seed);
-        ts[i] = (StSaveTensor){specs[i].name, specs[i].ndim, specs[i].shape, data[i]};
-    }
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (st_save(path, ts, n, ST_F32, 1, &e)) die(path, &e);
-    for (size_t i = 0; i < n; i++) free(data[i]);
-    free(data);
-    free(ts);
-    free(specs);
+    if (fixture_model_write(dir, t->name, t->json, save_value, &seed, &e)) die(t->name, &e);
     return dir;
 }
 
