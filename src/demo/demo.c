@@ -23,6 +23,7 @@
 #include "tok/tok.h"
 #include "tok/train.h"
 #include "util/file.h"
+#include "util/logfn.h"
 
 // The sizes of one run. The default fits in ~10 minutes on 2 cores, --quick in ~2.
 typedef struct {
@@ -64,16 +65,7 @@ static double now_s(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static void say(const Demo *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(const Demo *d, const char *fmt, ...) {
-    if (!d->o->log) return;
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    d->o->log(d->o->ctx, msg);
-}
+#define say(d, ...) log_note((d)->o->log, (d)->o->ctx, __VA_ARGS__)
 
 static void show(const Demo *d, const char *text) {
     if (d->o->show) d->o->show(d->o->ctx, text);

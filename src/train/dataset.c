@@ -10,17 +10,9 @@
 
 #include "data/prepare.h"
 #include "util/file.h"
+#include "util/logfn.h"
 
-static void note(const DatasetOptions *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(const DatasetOptions *o, const char *fmt, ...) {
-    if (!o->log) return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    o->log(o->ctx, msg);
-}
+#define note(o, ...) log_note((o)->log, (o)->ctx, __VA_ARGS__)
 
 // A prepared directory's index.json: its template and tokenizer, if recorded.
 static int read_index(const char *dir, char *tpl, size_t ntpl, char *tok, size_t ntok, Err *e) {

@@ -20,6 +20,7 @@
 #include "train/dataset.h"
 #include "train/plot.h"
 #include "util/file.h"
+#include "util/logfn.h"
 
 void train_options_default(TrainOptions *o) {
     memset(o, 0, sizeof *o);
@@ -61,16 +62,7 @@ typedef struct {
     FILE *metrics;
 } Trainer;
 
-static void note(const Trainer *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(const Trainer *tr, const char *fmt, ...) {
-    if (!tr->o->log) return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    tr->o->log(tr->o->ctx, msg);
-}
+#define note(tr, ...) log_note((tr)->o->log, (tr)->o->ctx, __VA_ARGS__)
 
 // ----------------------------------------------------------------------------- model
 
