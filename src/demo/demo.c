@@ -436,7 +436,7 @@ static int stage_sft(Demo *d, Err *e) {
     to.epochs = z->sft_epochs, to.batch = z->sft_batch, to.seq_len = z->sft_seq;
     to.sched = (Schedule){.kind = SCHED_COSINE, .lr = z->sft_lr, .min_lr = z->sft_lr / 10,
                           .warmup = 5};
-    to.eval_every = 20;
+    to.eval_every = 50;
     to.seed = d->o->seed;
     if (run_trainer(d, &to, e)) goto done;
     rc = mark_done(d, "sft", e);
