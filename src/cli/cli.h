@@ -23,6 +23,8 @@ int cmd_data_prepare(int argc, char **argv);  // cmd_data_prepare.c
 int cmd_sample(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_label(int argc, char **argv);
 
 // Prints "posttrain: <msg>" to stderr (plus our source location with POSTTRAIN_DEBUG set)
 // and returns 1, so commands can `return cli_fail(&e)`.

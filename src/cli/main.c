@@ -25,6 +25,8 @@ static const struct {
     {"sample", cmd_sample, "continue a text with a model (the base model as a document simulator)"},
     {"chat", cmd_chat, "multi-turn chat with a model in the terminal (or one turn per stdin line)"},
     {"serve", cmd_serve, "OpenAI-compatible HTTP API with continuous batching, and a web chat page"},
+    {"synth", cmd_synth, "synthetic conversations: a user model asks, an assistant model answers (local or API)"},
+    {"label", cmd_label, "labeling store: projects, users, message trees, drafts, rankings; import/export"},
 };
 
 static void usage(FILE *f) {
