@@ -651,7 +651,7 @@ static int write_report(Demo *d, const Buf *samples, const DemoEvalItem *items, 
     metric_values(ss, dummy, nn);
     for (int k = 0; k < 6; k++)
         buf_appendf(&h, "<tr><td style=\"text-align:left\">%s</td><td>%.0f%%</td><td>%.0f%%</td><td>%d</td></tr>\n",
-                    METRICS[k], 100 * vb[k], 100 * vs[k], nn[k]);
+                    k == 4 ? "false_refusal (lower is better)" : METRICS[k], 100 * vb[k], 100 * vs[k], nn[k]);
     buf_appendf(&h, "</table>\n");
     static const char *const curves[][2] = {{"base/loss.svg", "Pretraining loss"},
                                             {"sft/loss.svg", "SFT loss"}};
@@ -714,7 +714,8 @@ static int stage_evaluate(Demo *d, Err *e) {
     Buf t = {0};
     buf_appendf(&t, "\n   %-15s %8s %8s %6s\n", "metric", "base", "SFT", "n");
     for (int k = 0; k < 6; k++)
-        buf_appendf(&t, "   %-15s %7.0f%% %7.0f%% %6d\n", METRICS[k], 100 * vb[k], 100 * vs[k], nn[k]);
+        buf_appendf(&t, "   %-15s %7.0f%% %7.0f%% %6d%s\n", METRICS[k], 100 * vb[k], 100 * vs[k], nn[k],
+                    k == 4 ? "   (harmless prompts refused: lower is better)" : "");
     buf_appendf(&t, "   %-15s %7.0f%% %7.0f%% %6d   (capital of a held-out country, from pretraining)\n\n",
                 "fact", 100 * frac(sb.pass[DEMO_EVAL_FACT], sb.n[DEMO_EVAL_FACT]),
                 100 * frac(ss.pass[DEMO_EVAL_FACT], ss.n[DEMO_EVAL_FACT]), ss.n[DEMO_EVAL_FACT]);
