@@ -47,8 +47,8 @@ static const Sizes DEFAULT_SIZES = {
 static const Sizes QUICK_SIZES = {
     .corpus_bytes = 1 << 20, .vocab = 1024,
     .dim = 128, .layers = 2, .heads = 4, .kv_heads = 2, .hidden = 320,
-    .pre_steps = 200, .pre_batch = 8, .pre_seq = 128, .pre_lr = 4e-3,
-    .sft_convs = 1500, .sft_val = 100, .sft_epochs = 2, .sft_batch = 8, .sft_seq = 192,
+    .pre_steps = 600, .pre_batch = 8, .pre_seq = 128, .pre_lr = 4e-3,
+    .sft_convs = 3000, .sft_val = 100, .sft_epochs = 2, .sft_batch = 8, .sft_seq = 192,
     .sft_lr = 1e-3, .eval_per_kind = 12, .max_tokens = 40,
 };
 
