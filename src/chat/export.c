@@ -97,25 +97,6 @@ static int json_string(Buf *b, const char *s, size_t n) {
     return rc || buf_putc(b, '"');
 }
 
-// GPT-2's byte-level alphabet: the code point that spells byte b in a vocabulary key
-// (printable Latin-1 bytes stand for themselves, the other 68 are U+0100.. in order).
-static uint32_t byte_level_char(uint8_t b) {
-    if ((b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE) return b;
-    if (b <= 0x20) return 0x100 + b;
-    if (b >= 0x7F && b <= 0xA0) return 0x121 + (b - 0x7F);
-    return 0x143;  // 0xAD
-}
-
-// The byte-level key of bytes p[0..n), appended raw (callers quote it).
-static int byte_level_key(Buf *b, const uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        char u[4];
-        uint32_t cp = byte_level_char(p[i]);
-        if ((cp == '"' || cp == '\\') && buf_putc(b, '\\')) return -1;
-        if (buf_append(b, u, (size_t)utf8_encode(cp, u))) return -1;
-    }
-    return 0;
-}
 
 static const uint8_t *token(const Tokenizer *t, int32_t id, size_t *len) {
     return tok_token_bytes(t, id, len);
@@ -261,7 +242,7 @@ static int write_tiktoken_json(const Tokenizer *t, Buf *b, Err *e) {
         size_t len;
         const uint8_t *p = token(t, id, &len);
         if (!p || tok_is_special(t, id)) continue;
-        rc = buf_appendf(b, "%s\n      \"", first ? "" : ",") || byte_level_key(b, p, len) ||
+        rc = buf_appendf(b, "%s\n      \"", first ? "" : ",") || tok_byte_level_json(b, p, len) ||
              buf_appendf(b, "\": %d", id);
         first = false;
     }
@@ -269,8 +250,8 @@ static int write_tiktoken_json(const Tokenizer *t, Buf *b, Err *e) {
     for (size_t k = 0; k < mg.n && !rc; k++) {
         size_t la, lb;
         const uint8_t *pa = token(t, mg.m[k].a, &la), *pb = token(t, mg.m[k].b, &lb);
-        rc = buf_appendf(b, "%s\n      \"", k ? "," : "") || byte_level_key(b, pa, la) ||
-             buf_putc(b, ' ') || byte_level_key(b, pb, lb) || buf_putc(b, '"');
+        rc = buf_appendf(b, "%s\n      \"", k ? "," : "") || tok_byte_level_json(b, pa, la) ||
+             buf_putc(b, ' ') || tok_byte_level_json(b, pb, lb) || buf_putc(b, '"');
     }
     rc = rc || buf_appendf(b, "%s]\n  }\n}\n", mg.n ? "\n    " : "");
     free(mg.m);

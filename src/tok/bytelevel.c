@@ -18,6 +18,16 @@ uint32_t tok_byte_level_char(uint8_t b) {
     return 0x143;                                    // 67: 0xAD
 }
 
+int tok_byte_level_json(Buf *b, const uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char u[4];
+        uint32_t cp = tok_byte_level_char(p[i]);
+        if ((cp == '"' || cp == '\\') && buf_putc(b, '\\')) return -1;
+        if (buf_append(b, u, (size_t)utf8_encode(cp, u))) return -1;
+    }
+    return 0;
+}
+
 static int byte_of_code_point(uint32_t cp) {
     if (printable(cp)) return (int)cp;
     if (cp < 0x100 || cp > 0x143) return -1;

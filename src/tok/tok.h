@@ -62,4 +62,8 @@ int32_t tok_registry_id(const Tokenizer *t, const char *name);
 // different id, or an id already used by another token, it is an error.
 int tok_add_special(Tokenizer *t, const char *name, int32_t id, Err *e);
 
+// Appends the byte-level (GPT-2 alphabet) spelling of bytes p[0..n) to b, escaped as the
+// body of a JSON string: a vocabulary key or one side of a merge in a tokenizer.json.
+int tok_byte_level_json(Buf *b, const uint8_t *p, size_t n);
+
 #endif

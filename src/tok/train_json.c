@@ -29,16 +29,6 @@ static int json_string(Buf *b, const char *s, size_t n) {
     return rc || buf_putc(b, '"');
 }
 
-// A token's bytes in the byte-level spelling, as the body of a JSON string.
-static int byte_level(Buf *b, const uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        char u[4];
-        uint32_t cp = tok_byte_level_char(p[i]);
-        if ((cp == '"' || cp == '\\') && buf_putc(b, '\\')) return -1;
-        if (buf_append(b, u, (size_t)utf8_encode(cp, u))) return -1;
-    }
-    return 0;
-}
 
 static int json_added_tokens(Buf *b, const BpeVocab *v) {
     int rc = buf_appendf(b, "  \"added_tokens\": [");
@@ -83,15 +73,15 @@ static int json_model(Buf *b, const BpeVocab *v) {
                             "    \"vocab\": {");
     for (int32_t id = 0; id < v->n_tokens && !rc; id++)
         rc = buf_appendf(b, "%s\n      \"", id ? "," : "") ||
-             byte_level(b, v->pool + v->tok_off[id], v->tok_len[id]) ||
+             tok_byte_level_json(b, v->pool + v->tok_off[id], v->tok_len[id]) ||
              buf_appendf(b, "\": %d", id);
     rc = rc || buf_appendf(b, "\n    },\n    \"merges\": [");
     for (int32_t k = 0; k < v->n_merges && !rc; k++) {
         const BpeMerge *m = &v->merges[k];
         rc = buf_appendf(b, "%s\n      \"", k ? "," : "") ||
-             byte_level(b, v->pool + v->tok_off[m->left], v->tok_len[m->left]) ||
+             tok_byte_level_json(b, v->pool + v->tok_off[m->left], v->tok_len[m->left]) ||
              buf_putc(b, ' ') ||
-             byte_level(b, v->pool + v->tok_off[m->right], v->tok_len[m->right]) ||
+             tok_byte_level_json(b, v->pool + v->tok_off[m->right], v->tok_len[m->right]) ||
              buf_putc(b, '"');
     }
     return rc || buf_appendf(b, "%s]\n  }\n", v->n_merges ? "\n    " : "");
