@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,9 @@
 int prepare_record(const Tokenizer *t, const ChatTemplate *tpl, const DataRecord *r,
                    IntVec *ids, IntVec *mask, Err *e) {
     size_t start = ids->len;
+    if (!t && r->kind != REC_TOKENS)
+        return ERR(e, ERR_ARG, "%s: %s needs a tokenizer, and none was given", r->where,
+                   r->kind == REC_CONV ? "a conversation" : "a text document");
     switch (r->kind) {
     case REC_CONV:
         if (!tpl) return ERR(e, ERR_ARG, "%s: a conversation, but no chat template was given", r->where);
@@ -32,7 +36,7 @@ int prepare_record(const Tokenizer *t, const ChatTemplate *tpl, const DataRecord
             return err_prefix(e, "%s: ", r->where);
         return 0;
     case REC_TOKENS: {
-        int32_t V = tok_vocab_size(t);
+        int32_t V = t ? tok_vocab_size(t) : INT32_MAX;  // no tokenizer: the model checks ids
         if (r->mask.len != r->ids.len)
             return ERR(e, ERR_FORMAT, "%s: %zu ids but %zu mask values", r->where, r->ids.len,
                        r->mask.len);
@@ -41,7 +45,7 @@ int prepare_record(const Tokenizer *t, const ChatTemplate *tpl, const DataRecord
                 return ERR(e, ERR_FORMAT, "%s: ids[%zu]: %d outside the vocabulary (%d tokens)",
                            r->where, i, r->ids.data[i], V);
             size_t n;  // an id in a gap of the vocabulary (o200k_base: 200019..200263) means nothing
-            if (!tok_token_bytes(t, r->ids.data[i], &n))
+            if (t && !tok_token_bytes(t, r->ids.data[i], &n))
                 return ERR(e, ERR_FORMAT, "%s: ids[%zu]: no token has id %d", r->where, i,
                            r->ids.data[i]);
             if (r->mask.data[i] != 0 && r->mask.data[i] != 1)

@@ -96,6 +96,8 @@ void prepare_stats_free(PrepareStats *st);  // accepts a zeroed one
 
 // One record as a document (the pieces data_prepare runs per record, exposed for tests):
 // ids and mask are appended. Returns -1 with e set on a record that cannot become one.
+// t may be NULL for pre-tokenized records (their ids are then not checked against a
+// vocabulary); conversations and text need it.
 int prepare_record(const Tokenizer *t, const ChatTemplate *tpl, const DataRecord *r,
                    IntVec *ids, IntVec *mask, Err *e);
 

@@ -58,19 +58,7 @@ static int load_files(Dataset *d, const DatasetOptions *o, const char *const *fi
         int got;
         while (!rc && (got = data_reader_next(r, &rec, e)) == 1) {
             ids.len = mask.len = 0;
-            if (rec.kind == REC_CONV && !d->tok) {
-                rc = ERR(e, ERR_ARG, "%s: a conversation needs a tokenizer: the model "
-                         "directory has none, pass --tokenizer", rec.where);
-                break;
-            }
-            if (rec.kind == REC_TOKENS && !d->tok) {  // no vocabulary to check against yet
-                if (ivec_append(&ids, rec.ids.data, rec.ids.len) ||
-                    ivec_append(&mask, rec.mask.data, rec.mask.len)) {
-                    rc = ERR(e, ERR_NOMEM, "out of memory");
-                    break;
-                }
-            } else if (prepare_record(d->tok, d->tpl, &rec, &ids, &mask, e)) {
-                err_prefix(e, "%s: ", rec.where);
+            if (prepare_record(d->tok, d->tpl, &rec, &ids, &mask, e)) {  // e names the record
                 rc = -1;
                 break;
             }

@@ -117,13 +117,13 @@ static int train_step(Trainer *tr, double *loss, double *norm, long *targets, lo
     const TrainOptions *o = tr->o;
     int A = o->grad_accum, B = o->batch, T = o->seq_len;
     size_t BT = (size_t)B * T;
-    long n = 0, real = 0;
+    long n = 0;
+    uint64_t before = loader_stats(tr->loader)->tokens;
     for (int a = 0; a < A; a++) {
         if (next_batch(tr->loader, tr->ids + a * BT, tr->doc + a * BT, tr->mask + a * BT, e))
             return -1;
         for (size_t i = 0; i < BT; i++) n += tr->mask[a * BT + i] != 0.0f;
     }
-    real = (long)loader_stats(tr->loader)->tokens;
     if (model_zero_grad(&tr->m, e)) return -1;
     double sum = 0.0;
     for (int a = 0; a < A; a++) {
@@ -138,7 +138,7 @@ static int train_step(Trainer *tr, double *loss, double *norm, long *targets, lo
     adamw_step(&tr->opt, &tr->m, norm);
     *loss = sum;
     *targets = n;
-    *tokens = real;
+    *tokens = (long)(loader_stats(tr->loader)->tokens - before);  // real, not padding
     return 0;
 }
 
@@ -377,15 +377,15 @@ int train_run(const TrainOptions *o, Err *e) {
             goto done;
         }
         double loss, norm;
-        long targets, tokens_before = (long)loader_stats(tr.loader)->tokens, tokens_after;
+        long targets, tokens;
         double lr = schedule_lr(&tr.sched, tr.step);
-        if (train_step(&tr, &loss, &norm, &targets, &tokens_after, e)) goto done;
+        if (train_step(&tr, &loss, &norm, &targets, &tokens, e)) goto done;
         tr.step++, steps_run++;
-        tokens_run += (double)(tokens_after - tokens_before);
+        tokens_run += (double)tokens;
         double el = now_s() - t0, tps = tokens_run / el;
         fprintf(tr.metrics, "{\"step\": %d, \"loss\": %.17g, \"lr\": %.9g, \"grad_norm\": %.9g, "
                 "\"targets\": %ld, \"tokens\": %ld, \"tokens_per_s\": %.1f, \"elapsed_s\": %.3f}\n",
-                tr.step, loss, lr, norm, targets, tokens_after - tokens_before, tps, el);
+                tr.step, loss, lr, norm, targets, tokens, tps, el);
         fflush(tr.metrics);
         if (hist_push(&tr.hist_step, &tr.hist_loss, &tr.n_hist, &tr.cap_hist, tr.step, loss)) {
             ERR(e, ERR_NOMEM, "out of memory");
