@@ -5,7 +5,7 @@ OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
 # Flags the build needs whatever CFLAGS a caller passes (make asan passes its own).
 BASE_CFLAGS := -std=gnu11 -fopenmp -fno-trapping-math -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc -MMD -MP
-LDLIBS  += -lpcre2-8 -lcjson -lutf8proc -ldnnl -lzstd -lz -lm -fopenmp -lmicrohttpd -lcurl -lsqlite3 -lsodium
+LDLIBS  += -lpcre2-8 -lcjson -lutf8proc -ldnnl -lzstd -lz -lm -fopenmp -lmicrohttpd -lcurl -lsqlite3 -lsodium -lcmark
 BUILD   ?= build/release
 
 LIB_SRC  := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential pkg-config libpcre2-dev libcjson-dev libutf8proc-dev zlib1g-dev libzstd-dev libdnnl-dev
-      libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev libsodium-dev clang libclang-rt-14-dev libomp-14-dev python3-torch python3-numpy chromium"
+      libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev libsodium-dev libcmark-dev curl clang libclang-rt-14-dev libomp-14-dev python3-torch python3-numpy chromium"
 command -v node >/dev/null && command -v npm >/dev/null || pkgs="$pkgs nodejs npm"
 missing=$(for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then

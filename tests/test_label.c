@@ -236,8 +236,8 @@ static void test_permissions(void) {
 
     // Drafts: assigned to alice; carol can neither read nor save it.
     int64_t draft, saved;
-    CHECK(label_draft_add(&w.d, &w.alice, prompt, "m", "x", w.alice.id, &draft, &e) == -1,
-          "draft-1.1 a labeler cannot hand out drafts");
+    CHECK(label_draft_add(&w.d, &w.alice, prompt, "m", "x", w.carol.id, &draft, &e) == -1,
+          "draft-1.1 a labeler cannot hand out drafts to others");
     e.msg[0] = 0;
     CHECK(label_draft_add(&w.d, &w.admin, prompt, "tiny-sft", "2+2 is 5.", w.alice.id, &draft, &e) == 0,
           "draft-1.2 an admin adds a model draft for alice: %s", e.msg);
@@ -263,6 +263,13 @@ static void test_permissions(void) {
           "draft-1.6 the draft is kept with the edit and distance %lld", (long long)dr.edit_distance);
     label_draft_free(&dr);
     CHECK(label_draft_save(&w.d, &w.alice, draft, "again", &saved, &e) == -1, "draft-1.7 a draft is saved once");
+    int64_t own;
+    e.msg[0] = 0;
+    CHECK(label_draft_add(&w.d, &w.alice, prompt, "m", "4", w.alice.id, &own, &e) == 0 &&
+              label_draft_save(&w.d, &w.alice, own, "4.", &saved, &e) == 0,
+          "draft-1.7b a labeler asks the model for a draft of her own and saves it: %s", e.msg);
+    CHECK(label_message_get(&w.d, &w.alice, saved, &m, &e) == 0 && !strcmp(m.text, "4."), "draft-1.7c her edit is a reply");
+    label_message_free(&m);
     CHECK(label_message_get(&w.d, &w.alice, saved, &m, &e) == 0 && m.assistant && m.state == LSTATE_PENDING,
           "draft-1.8 the edit became a pending assistant reply");
     label_message_free(&m);
@@ -307,8 +314,8 @@ static void test_permissions(void) {
           "stats-1.2 one ranking pair, 2 of 3 reply pairs agree (%zu/%zu)", s.concordant, s.item_pairs);
     CHECK(s.mean_tau > 0.333 && s.mean_tau < 0.334, "stats-1.3 Kendall tau (2-1)/3 = %.4f", s.mean_tau);
     CHECK(s.prompts == 2 && s.messages[1][LSTATE_ACCEPTED] == 3 && s.messages[1][LSTATE_REJECTED] == 1 &&
-              s.drafts == 2 && s.drafts_saved == 2,
-          "stats-1.4 counts by role and state, drafts");
+              s.drafts == 3 && s.drafts_saved == 3,
+          "stats-1.4 counts by role and state, drafts (one asked for by alice herself)");
     label_stats_free(&s);
 
     // Exports: openai lines parse back; rejected messages only with include_rejected.

@@ -2,7 +2,8 @@
 // (src/serve/server.h) over one model, until SIGINT or SIGTERM.
 //
 //   posttrain serve --model DIR [--host 127.0.0.1] [--port 8080] [--api-key KEY]
-//                   [--parallel N] [--ctx N] [...]
+//                   [--parallel N] [--ctx N] [--label DB] [...]
+//   posttrain serve --label DB [...]          (the labeling app alone, no model)
 // SIGINT/SIGTERM are blocked in every thread and taken by sigwait here, so no handler
 // runs inside the engine or libmicrohttpd: the server stops accepting, lets running
 // replies finish (--grace seconds), fails queued ones with 503, and exits 0.
@@ -16,9 +17,11 @@
 #include "cli/cli.h"
 #include "infer/engine.h"
 #include "serve/server.h"
+#include "synth/remote.h"
 
 static const char *help =
-    "usage: posttrain serve --model DIR [options]\n"
+    "usage: posttrain serve --model DIR [--label DB] [options]\n"
+    "       posttrain serve --label DB [--draft-api-base URL] [options]\n"
     "  OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models) with\n"
     "  continuous batching, /health, /tokenize, /detokenize, /apply-template, and a web chat\n"
     "  page at http://HOST:PORT/ (see docs/serve.md)\n"
@@ -37,7 +40,12 @@ static const char *help =
     "  --max-body BYTES   largest request body (default 8388608; 413 above)\n"
     "  --max-queue N      most requests waiting for a slot (default 1024; 503 above)\n"
     "  --grace SECONDS    on SIGINT/SIGTERM, how long running replies may finish (default 10)\n"
-    "  --quiet            no access log\n";
+    "  --quiet            no access log\n"
+    "  --label DB         also serve the labeling app at /label/ on DB (posttrain label init DB;\n"
+    "                     see docs/label.md); with --model its model drafts replies to edit\n"
+    "  --draft-api-base URL --draft-model NAME  draft with that model of an OpenAI-compatible\n"
+    "                     API instead (--draft-api-key-env VAR names the variable holding its key)\n"
+    "  --secure-cookie    mark the labeling session cookie Secure (behind an HTTPS proxy)\n";
 
 static void log_line(void *ctx, const char *line) {
     (void)ctx;
@@ -68,7 +76,7 @@ int cmd_serve(int argc, char **argv) {
     EngineOptions eo;
     engine_options_default(&eo);
     eo.max_seqs = 4;
-    const char *dir = NULL, *name = NULL;
+    const char *dir = NULL, *name = NULL, *draft_base = NULL, *draft_key_env = NULL, *draft_model = NULL;
     bool quiet = false;
     so.api_key = getenv("POSTTRAIN_API_KEY");
     for (int i = 1; i < argc; i++) {
@@ -78,8 +86,9 @@ int cmd_serve(int argc, char **argv) {
             fputs(help, stdout);
             return 0;
         }
-        if (!strcmp(a, "--quiet")) {
-            quiet = true;
+        if (!strcmp(a, "--quiet") || !strcmp(a, "--secure-cookie")) {
+            if (a[2] == 'q') quiet = true;
+            else so.label_secure_cookie = true;
             continue;
         }
         const char *val = cli_value(argc, argv, &i);
@@ -91,6 +100,10 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(a, "--template")) eo.template_name = val;
         else if (!strcmp(a, "--tokenizer")) eo.tokenizer = val;
         else if (!strcmp(a, "--vocab-dir")) eo.vocab_dir = val;
+        else if (!strcmp(a, "--label")) so.label_db = val;
+        else if (!strcmp(a, "--draft-api-base")) draft_base = val;
+        else if (!strcmp(a, "--draft-api-key-env")) draft_key_env = val;
+        else if (!strcmp(a, "--draft-model")) draft_model = val;
         else if (!strcmp(a, "--port")) {
             if (int_opt(val, a, 0, 65535, &v)) return 2;
             so.port = (int)v;
@@ -116,10 +129,17 @@ int cmd_serve(int argc, char **argv) {
             return cli_usage("serve", "unknown option %s (see posttrain serve --help)", a);
         }
     }
-    if (!dir) return cli_usage("serve", "--model DIR is required (see posttrain serve --help)");
+    if (!dir && !so.label_db)
+        return cli_usage("serve", "--model DIR or --label DB is required (see posttrain serve --help)");
+    if (draft_base && !so.label_db) return cli_usage("serve", "--draft-api-base drafts for --label DB: give it");
+    if (!draft_base != !draft_model) return cli_usage("serve", "--draft-api-base and --draft-model go together");
+    const char *draft_key = NULL;
+    if (draft_key_env && !(draft_key = getenv(draft_key_env)))
+        return cli_usage("serve", "--draft-api-key-env %s: the variable is not set", draft_key_env);
     char id[256];
     if (name) snprintf(id, sizeof id, "%s", name);
-    else dir_name(dir, id, sizeof id);
+    else if (dir) dir_name(dir, id, sizeof id);
+    else snprintf(id, sizeof id, "none");
     so.model_id = id;
     if (!quiet) so.log = log_line;
 
@@ -135,18 +155,38 @@ int cmd_serve(int argc, char **argv) {
     Err e = {0};
     Engine *en = NULL;
     Server *srv = NULL;
-    if (engine_open(&en, dir, &eo, &e)) return cli_fail(&e);
-    if (server_start(&srv, en, &so, &e)) {
+    RemoteClient *rc = NULL;
+    SynthBackend *drafter = NULL;
+    if (draft_base) {
+        RemoteOptions ro;
+        remote_options_default(&ro);
+        ro.base = draft_base;
+        ro.api_key = draft_key;
+        ro.max_retries = 2;  // a person waits on the page
+        if (remote_client_open(&rc, &ro, &e) || remote_backend_open(&drafter, rc, draft_model, &e)) {
+            remote_client_close(rc);
+            return cli_fail(&e);
+        }
+        so.label_drafter = drafter;
+    }
+    if ((dir && engine_open(&en, dir, &eo, &e)) || server_start(&srv, en, &so, &e)) {
         engine_close(en);
+        synth_backend_close(drafter);
+        remote_client_close(rc);
         return cli_fail(&e);
     }
-    const ChatTemplate *tpl = engine_template(en);
-    const ModelConfig *cfg = engine_model_config(en);
-    bool chat = tpl && tok_special_id(engine_tokenizer(en), tpl->end) < cfg->vocab_size;
-    fprintf(stderr, "posttrain serve: %s (%s, ctx %d, %d parallel, template %s%s)%s\n", id,
-            model_arch_name(cfg->arch), engine_ctx(en), engine_max_seqs(en), tpl ? tpl->name : "none",
-            tpl && !chat ? ": its tokens lie beyond the model's vocabulary, chat is off" : "",
-            so.api_key && so.api_key[0] ? ", API key required" : "");
+    if (en) {
+        const ChatTemplate *tpl = engine_template(en);
+        const ModelConfig *cfg = engine_model_config(en);
+        bool chat = tpl && tok_special_id(engine_tokenizer(en), tpl->end) < cfg->vocab_size;
+        fprintf(stderr, "posttrain serve: %s (%s, ctx %d, %d parallel, template %s%s)%s\n", id,
+                model_arch_name(cfg->arch), engine_ctx(en), engine_max_seqs(en), tpl ? tpl->name : "none",
+                tpl && !chat ? ": its tokens lie beyond the model's vocabulary, chat is off" : "",
+                so.api_key && so.api_key[0] ? ", API key required" : "");
+    }
+    if (so.label_db)
+        fprintf(stderr, "posttrain serve: labeling app on %s at /label/ (drafts: %s)\n", so.label_db,
+                draft_base ? draft_base : en ? id : "none");
     // Tests and scripts read this line for the port (--port 0).
     fprintf(stderr, "posttrain serve: listening on http://%s%s%s:%d/\n",
             strchr(so.host, ':') ? "[" : "", so.host, strchr(so.host, ':') ? "]" : "", server_port(srv));
@@ -158,6 +198,8 @@ int cmd_serve(int argc, char **argv) {
     server_stop(srv);
     server_free(srv);
     engine_close(en);
+    synth_backend_close(drafter);
+    remote_client_close(rc);
     fprintf(stderr, "posttrain serve: stopped\n");
     return 0;
 }

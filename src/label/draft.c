@@ -17,7 +17,11 @@ void label_draft_free(LabelDraft *x) {
 int label_draft_add(LabelDb *d, const LabelUser *actor, int64_t parent_id, const char *model,
                     const char *text, int64_t assignee_id, int64_t *id, Err *e) {
     MsgMeta p;
-    if (access_role(actor, LROLE_REVIEWER, "add draft", e) || label_text_check(model, "model", false, e) ||
+    // A labeler may ask the model for a draft to edit themself; handing drafts to others
+    // is a reviewer's job.
+    if (access_role(actor, assignee_id == (actor ? actor->id : -1) ? LROLE_LABELER : LROLE_REVIEWER,
+                    "add draft for another user", e) ||
+        label_text_check(model, "model", false, e) ||
         label_text_check(text, "draft", true, e) || access_message(d, actor, parent_id, false, &p, e))
         return -1;
     sqlite3_stmt *st;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chat/conv.h"
 #include "label/db.h"
 #include "util/err.h"
 
@@ -42,6 +43,8 @@ int label_user_find(LabelDb *d, const char *name, LabelUser *u, Err *e);
 // The built-in admin that local commands (`posttrain label ...`) act as; it has no
 // password, so it can never log in over the web. Created on first use.
 int label_user_local(LabelDb *d, LabelUser *u, Err *e);
+// Every user, by name (admins): *us malloc'd.
+int label_user_list(LabelDb *d, const LabelUser *actor, LabelUser **us, int *n, Err *e);
 
 // ---- sessions and CSRF (session.c) ----
 enum { LABEL_SESSION_SECONDS = 7 * 24 * 3600 };
@@ -56,6 +59,9 @@ int label_login(LabelDb *d, const char *name, const char *password, int64_t now,
                 LabelSession *s, LabelUser *u, Err *e);
 // The user of a live session; an unknown or expired token is an error.
 int label_session_user(LabelDb *d, const char *token, int64_t now, LabelUser *u, Err *e);
+// The same, with the session's CSRF token (for the forms of the page being rendered).
+int label_session_get(LabelDb *d, const char *token, int64_t now, LabelUser *u, char csrf[LABEL_TOKEN_LEN + 1],
+                      Err *e);
 // 0 if csrf is the session's CSRF token (constant-time compare), else an error.
 int label_csrf_check(LabelDb *d, const char *token, const char *csrf, int64_t now, Err *e);
 int label_logout(LabelDb *d, const char *token, Err *e);
@@ -66,6 +72,12 @@ extern const char label_default_guidelines[];  // guidelines.c: helpful, truthfu
 int label_project_create(LabelDb *d, const LabelUser *actor, const char *name,
                          const char *guidelines, int64_t *id, Err *e);  // admin; NULL: default
 int label_project_find(LabelDb *d, const LabelUser *actor, const char *name, int64_t *id, Err *e);
+typedef struct {
+    int64_t id;
+    char name[201];
+} LabelProject;
+int label_project_list(LabelDb *d, const LabelUser *actor, LabelProject **ps, int *n, Err *e);  // by id
+int label_project_get(LabelDb *d, const LabelUser *actor, int64_t id, LabelProject *p, Err *e);
 // *md: malloc'd Markdown the caller frees.
 int label_project_guidelines(LabelDb *d, const LabelUser *actor, int64_t project_id, char **md, Err *e);
 
@@ -114,6 +126,20 @@ int label_message_path(LabelDb *d, const LabelUser *actor, int64_t id, int64_t *
 // page shows under a message, and what a ranking form offers.
 int label_message_replies(LabelDb *d, const LabelUser *actor, int64_t parent_id, int64_t **ids, int *n, Err *e);
 
+// ---- conversations and listings (conversation.c) ----
+// The path root..id as a chat conversation (c is reset first; conv_free it): the root's
+// system message, if any, then the messages with their roles. Permission as
+// label_message_path. What a model continues to draft a reply to id.
+int label_conversation(LabelDb *d, const LabelUser *actor, int64_t id, Conversation *c, Err *e);
+// The messages of project_id that actor may read (ids ascending, *ids malloc'd), of one
+// LabelState, or all with state -1.
+int label_message_list(LabelDb *d, const LabelUser *actor, int64_t project_id, int state, int64_t **ids,
+                       int *n, Err *e);
+
+// The prompts (roots) of project_id that actor may read, newest first, at most max.
+int label_project_prompts(LabelDb *d, const LabelUser *actor, int64_t project_id, int max, int64_t **ids,
+                          int *n, Err *e);
+
 // ---- drafts (draft.c) ----
 typedef struct {
     int64_t id, parent_id, assignee_id, message_id;  // message_id 0: not saved yet
@@ -121,7 +147,8 @@ typedef struct {
     int64_t edit_distance;                           // -1: unknown / not saved
 } LabelDraft;
 void label_draft_free(LabelDraft *x);
-// A model's draft reply to parent_id, for assignee to edit (reviewers and admins).
+// A model's draft reply to parent_id, for assignee to edit (reviewers and admins; a
+// labeler only for themself).
 int label_draft_add(LabelDb *d, const LabelUser *actor, int64_t parent_id, const char *model,
                     const char *text, int64_t assignee_id, int64_t *id, Err *e);
 int label_draft_get(LabelDb *d, const LabelUser *actor, int64_t id, LabelDraft *x, Err *e);

@@ -215,3 +215,27 @@ int label_message_replies(LabelDb *d, const LabelUser *actor, int64_t parent_id,
     if (rc != SQLITE_DONE) return free(*ids), *ids = NULL, *n = 0, label_sql_err(d, e, "replies");
     return 0;
 }
+
+int label_project_prompts(LabelDb *d, const LabelUser *actor, int64_t project_id, int max, int64_t **ids,
+                          int *n, Err *e) {
+    *ids = NULL;
+    *n = 0;
+    if (access_role(actor, LROLE_LABELER, "prompts", e)) return -1;
+    if (max <= 0) return 0;
+    if (!(*ids = malloc((size_t)max * sizeof **ids))) return ERR(e, ERR_NOMEM, "out of memory");
+    sqlite3_stmt *st;
+    // The read rule of access_message, as in label_message_replies; newest first.
+    if (label_prepare(d, "SELECT id FROM messages WHERE project_id = ?1 AND parent_id IS NULL "
+                         "AND (?3 >= 1 OR author_id = ?2 OR state = 'accepted') ORDER BY id DESC LIMIT ?4",
+                      &st, e))
+        return free(*ids), *ids = NULL, -1;
+    sqlite3_bind_int64(st, 1, project_id);
+    sqlite3_bind_int64(st, 2, actor->id);
+    sqlite3_bind_int(st, 3, actor->role);
+    sqlite3_bind_int(st, 4, max);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return free(*ids), *ids = NULL, *n = 0, label_sql_err(d, e, "prompts");
+    return 0;
+}

@@ -1,4 +1,5 @@
 // project.c: labeling projects — a name and the guidelines its labelers follow.
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,4 +52,42 @@ int label_project_guidelines(LabelDb *d, const LabelUser *actor, int64_t project
     if (rc == SQLITE_ROW) return 0;
     if (rc == SQLITE_DONE) return ERR(e, ERR_ARG, "no project %lld", (long long)project_id);
     return label_sql_err(d, e, "guidelines");
+}
+
+int label_project_list(LabelDb *d, const LabelUser *actor, LabelProject **ps, int *n, Err *e) {
+    *ps = NULL;
+    *n = 0;
+    if (access_role(actor, LROLE_LABELER, "projects", e)) return -1;
+    sqlite3_stmt *st;
+    if (label_prepare(d, "SELECT id, name FROM projects ORDER BY id", &st, e)) return -1;
+    int rc, cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            LabelProject *p = realloc(*ps, (size_t)(cap = cap ? 2 * cap : 8) * sizeof *p);
+            if (!p) return sqlite3_finalize(st), free(*ps), *ps = NULL, *n = 0, ERR(e, ERR_NOMEM, "out of memory");
+            *ps = p;
+        }
+        LabelProject *p = &(*ps)[(*n)++];
+        p->id = sqlite3_column_int64(st, 0);
+        snprintf(p->name, sizeof p->name, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return free(*ps), *ps = NULL, *n = 0, label_sql_err(d, e, "projects");
+    return 0;
+}
+
+int label_project_get(LabelDb *d, const LabelUser *actor, int64_t id, LabelProject *p, Err *e) {
+    if (access_role(actor, LROLE_LABELER, "project", e)) return -1;
+    sqlite3_stmt *st;
+    if (label_prepare(d, "SELECT id, name FROM projects WHERE id = ?", &st, e)) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        p->id = sqlite3_column_int64(st, 0);
+        snprintf(p->name, sizeof p->name, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return 0;
+    if (rc == SQLITE_DONE) return ERR(e, ERR_ARG, "no project %lld", (long long)id);
+    return label_sql_err(d, e, "project");
 }

@@ -104,6 +104,11 @@ int label_session_user(LabelDb *d, const char *token, int64_t now, LabelUser *u,
     return session_find(d, token, now, u, csrf, e);
 }
 
+int label_session_get(LabelDb *d, const char *token, int64_t now, LabelUser *u, char csrf[LABEL_TOKEN_LEN + 1],
+                      Err *e) {
+    return session_find(d, token, now, u, csrf, e);
+}
+
 int label_csrf_check(LabelDb *d, const char *token, const char *csrf, int64_t now, Err *e) {
     LabelUser u;
     char want[LABEL_TOKEN_LEN + 1];

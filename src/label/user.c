@@ -4,6 +4,7 @@
 // they carry their own salt and cost, so verification needs nothing else and the cost
 // can rise later without touching old rows.
 #include <sodium.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -113,5 +114,28 @@ int label_user_local(LabelDb *d, LabelUser *u, Err *e) {
     if (rc != SQLITE_DONE) return label_sql_err(d, e, "add local admin");
     if (label_user_find(d, local, u, e)) return -1;
     if (u->role != LROLE_ADMIN) return ERR(e, ERR_ARG, "user %s exists but is not an admin", local);
+    return 0;
+}
+
+int label_user_list(LabelDb *d, const LabelUser *actor, LabelUser **us, int *n, Err *e) {
+    *us = NULL;
+    *n = 0;
+    if (access_role(actor, LROLE_ADMIN, "list users", e)) return -1;
+    sqlite3_stmt *st;
+    if (label_prepare(d, "SELECT id, name, role FROM users ORDER BY name", &st, e)) return -1;
+    int rc, cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            LabelUser *p = realloc(*us, (size_t)(cap = cap ? 2 * cap : 8) * sizeof *p);
+            if (!p) return sqlite3_finalize(st), free(*us), *us = NULL, *n = 0, ERR(e, ERR_NOMEM, "out of memory");
+            *us = p;
+        }
+        LabelUser *u = &(*us)[(*n)++];
+        u->id = sqlite3_column_int64(st, 0);
+        snprintf(u->name, sizeof u->name, "%s", (const char *)sqlite3_column_text(st, 1));
+        u->role = label_role_parse((const char *)sqlite3_column_text(st, 2));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return free(*us), *us = NULL, *n = 0, label_sql_err(d, e, "list users");
     return 0;
 }

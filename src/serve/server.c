@@ -18,9 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "label/app.h"
 #include "serve/gen_request.h"
 #include "serve/reply.h"
 #include "serve/sched.h"
+#include "serve/sched_backend.h"
 #include "serve/tok_api.h"
 #include "serve/web.h"
 
@@ -28,8 +30,11 @@
 #define POLL_MS 100
 
 struct Server {
-    Engine *en;              // borrowed
-    Sched *sched;
+    Engine *en;              // borrowed; NULL: no model (the labeling app alone)
+    Sched *sched;            // NULL without a model
+    LabelApp *label;         // NULL: no --label
+    SynthBackend *drafter;   // ours when it drafts through sched (else borrowed or NULL)
+    bool own_drafter;
     struct MHD_Daemon *d;
     ServeOptions o;          // strings below are our copies
     char *host, *api_key, *model_id;
@@ -309,12 +314,14 @@ static enum MHD_Result models(Server *s, Conn *k, struct MHD_Connection *c, cons
 }
 
 static enum MHD_Result health(Server *s, Conn *k, struct MHD_Connection *c) {
-    SchedStats st;
-    sched_stats(s->sched, &st);
+    SchedStats st = {0};
+    if (s->sched) sched_stats(s->sched, &st);
     bool stopping = atomic_load(&s->stopping);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "status", stopping ? "stopping" : "ok");
-    cJSON_AddStringToObject(o, "model", s->model_id);
+    if (s->en) cJSON_AddStringToObject(o, "model", s->model_id);
+    else cJSON_AddNullToObject(o, "model");
+    cJSON_AddBoolToObject(o, "label", s->label != NULL);
     cJSON_AddNumberToObject(o, "slots", st.slots);
     cJSON_AddNumberToObject(o, "slots_busy", st.running);
     cJSON_AddNumberToObject(o, "queued", st.queued);
@@ -341,6 +348,58 @@ static enum MHD_Result static_file(Conn *k, struct MHD_Connection *c, const WebF
     MHD_destroy_response(r);
     k->responded = true;
     k->status = 200;
+    return rc;
+}
+
+// The labeling app's pages (src/label/app.h): the request's parts in, its response out,
+// with headers that keep the pages to themselves — no script but our own (there is none),
+// no framing, no sniffing, no caching of pages that hold people's work.
+static enum MHD_Result label_route(Server *s, Conn *k, struct MHD_Connection *c, const char *url, const char *method) {
+    char client[INET6_ADDRSTRLEN] = "?";
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, client, sizeof client);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, client, sizeof client);
+    }
+    LabelRequest rq = {
+        .method = method, .path = url, .client = client,
+        .cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, LABEL_COOKIE),
+        .origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"),
+        .host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+        .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .body = k->body.data, .body_len = k->body.len,
+    };
+    LabelResponse rs;
+    label_app_handle(s->label, &rq, &rs);
+    struct MHD_Response *r = MHD_create_response_from_buffer(rs.body.len, rs.body.data ? rs.body.data : "",
+                                                            MHD_RESPMEM_MUST_COPY);
+    if (!r) {
+        label_response_free(&rs);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs.content_type);
+    MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; "
+                            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (rs.location[0]) MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rs.location);
+    if (rs.cookie[0]) MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, rs.cookie);
+    if (rs.disposition[0]) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, rs.disposition);
+    if (rs.retry_after > 0) {
+        char v[24];
+        snprintf(v, sizeof v, "%d", rs.retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    }
+    enum MHD_Result rc = MHD_queue_response(c, (unsigned)rs.status, r);
+    MHD_destroy_response(r);
+    k->responded = true;
+    k->status = rs.status;
+    label_response_free(&rs);
     return rc;
 }
 
@@ -371,10 +430,21 @@ static enum MHD_Result route(Server *s, Conn *k, struct MHD_Connection *c, const
         k->status = 204;
         return rc;
     }
+    if (s->label && (!strcmp(url, "/label") || !strncmp(url, "/label/", 7))) return label_route(s, k, c, url, method);
     const char *mime;
-    const WebFile *f = web_find(url, &mime);
+    const WebFile *f = s->en || strcmp(url, "/") ? web_find(url, &mime) : NULL;
     if (f && get) return static_file(k, c, f, mime);
     if (!strcmp(url, "/health") && get) return health(s, k, c);
+    if (!s->en && !strcmp(url, "/") && get && s->label) {  // no model to chat with: the labeling app
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+        if (!r) return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/label/");
+        enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_SEE_OTHER, r);
+        MHD_destroy_response(r);
+        k->responded = true;
+        k->status = 303;
+        return rc;
+    }
 
     static const struct {
         const char *path;
@@ -391,6 +461,10 @@ static enum MHD_Result route(Server *s, Conn *k, struct MHD_Connection *c, const
     if (!authorized(s, c)) {
         api_error(&a, 401, NULL, "invalid_api_key", "Incorrect API key provided: send it as "
                   "\"Authorization: Bearer KEY\" (the server's --api-key).");
+        return respond_error(k, c, &a);
+    }
+    if (!s->en) {
+        api_error(&a, 503, NULL, "no_model", "This server runs without a model (start it with --model DIR).");
         return respond_error(k, c, &a);
     }
     if (api[which].post ? !post : !get) {
@@ -487,17 +561,34 @@ int server_start(Server **out, Engine *en, const ServeOptions *o, Err *e) {
     s->api_key = o->api_key && o->api_key[0] ? strdup(o->api_key) : NULL;
     s->model_id = dup_or_null(o->model_id ? o->model_id : "model");
     s->started = (long long)time(NULL);
-    const ModelConfig *cfg = engine_model_config(en);
-    const Tokenizer *tok = engine_tokenizer(en);
-    s->model = (ServeModel){.id = s->model_id, .tok = tok, .tpl = engine_template(en),
-                            .vocab_size = cfg->vocab_size, .ctx = engine_ctx(en),
-                            .add_bos = cfg->arch != MODEL_ARCH_GPT2 && tok_bos_id(tok) >= 0};
+    if (en) {
+        const ModelConfig *cfg = engine_model_config(en);
+        const Tokenizer *tok = engine_tokenizer(en);
+        s->model = (ServeModel){.id = s->model_id, .tok = tok, .tpl = engine_template(en),
+                                .vocab_size = cfg->vocab_size, .ctx = engine_ctx(en),
+                                .add_bos = cfg->arch != MODEL_ARCH_GPT2 && tok_bos_id(tok) >= 0};
+    }
     struct sockaddr_storage sa;
     if (!s->host || !s->model_id || (o->api_key && o->api_key[0] && !s->api_key)) {
         ERR(e, ERR_NOMEM, "out of memory");
         goto fail;
     }
-    if (resolve(s->host, o->port, &sa, e) || sched_start(&s->sched, en, o->max_queue, e)) goto fail;
+    if (!en && !o->label_db) {
+        ERR(e, ERR_ARG, "nothing to serve: give a model, a labeling database, or both");
+        goto fail;
+    }
+    if (resolve(s->host, o->port, &sa, e) || (en && sched_start(&s->sched, en, o->max_queue, e))) goto fail;
+    if (o->label_db) {
+        // Drafts come from the API named for them, else from the served model.
+        s->drafter = o->label_drafter;
+        if (!s->drafter && s->sched && s->model.tpl) {
+            if (sched_backend_open(&s->drafter, s->sched, &s->model, e)) goto fail;
+            s->own_drafter = true;
+        }
+        LabelAppOptions lo = {.db = o->label_db, .drafter = s->drafter, .draft_temperature = 0.8f,
+                              .secure_cookie = o->label_secure_cookie};
+        if (label_app_open(&s->label, &lo, e)) goto fail;
+    }
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
                      MHD_USE_ITC | MHD_USE_ERROR_LOG | (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     s->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s,
@@ -530,7 +621,7 @@ void server_stop(Server *s) {
         MHD_socket fd = MHD_quiesce_daemon(s->d);
         if (fd != MHD_INVALID_SOCKET) close(fd);
     }
-    sched_stop(s->sched, s->o.grace_ms);
+    if (s->sched) sched_stop(s->sched, s->o.grace_ms);
     // MHD_stop_daemon closes every connection, so first let the requests in flight send
     // their responses: the scheduler ends every generation within the grace time.
     struct timespec t0;
@@ -544,6 +635,8 @@ void server_stop(Server *s) {
 void server_free(Server *s) {
     if (!s) return;
     if (s->d) MHD_stop_daemon(s->d);
+    label_app_close(s->label);
+    if (s->own_drafter) synth_backend_close(s->drafter);
     sched_free(s->sched);
     free(s->host);
     free(s->api_key);

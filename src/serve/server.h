@@ -13,6 +13,7 @@
 #ifndef PT_SERVE_SERVER_H
 #define PT_SERVE_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "infer/engine.h"
@@ -26,6 +27,10 @@ typedef struct {
     size_t max_body;         // largest request body (413 above)
     int max_queue;           // most choices waiting for a slot (503 above)
     int grace_ms;            // on stop: how long running requests may finish
+    // The labeling app under /label/ (src/label/app.h): its database, or NULL for none.
+    const char *label_db;
+    struct SynthBackend *label_drafter;  // drafts from here (a remote API); NULL: the served model
+    bool label_secure_cookie;            // cookies marked Secure (behind an HTTPS proxy)
     // Access log and notices, one line each (without newline); may be NULL. Called from
     // connection threads, so it must be thread-safe (a single fprintf is).
     void (*log)(void *ctx, const char *line);
@@ -36,7 +41,8 @@ void serve_options_default(ServeOptions *o);
 
 typedef struct Server Server;
 
-// Starts listening and the scheduler; en is borrowed until server_free.
+// Starts listening and the scheduler; en is borrowed until server_free. en may be NULL
+// when o->label_db is set: the labeling app alone (the API then answers 503).
 int server_start(Server **s, Engine *en, const ServeOptions *o, Err *e);
 int server_port(const Server *s);
 // Stops accepting connections, lets running requests finish (grace_ms), fails the

@@ -26,6 +26,10 @@ typedef struct SynthBackend {
     const char *name;                       // for messages: the model dir or API model
 } SynthBackend;
 
+// A reply as text to keep: surrounding whitespace trimmed, invalid UTF-8 (a reply cut
+// inside a character, a model's stray byte tokens) turned into U+FFFD. -1: out of memory.
+int synth_reply_clean(Buf *b);
+
 static inline void synth_backend_close(SynthBackend *b) {
     if (b && b->close) b->close(b);
 }

@@ -104,7 +104,7 @@ static int user_system(const char *tmpl, const char *topic, Buf *out) {
 
 // Trims surrounding whitespace; invalid UTF-8 (a reply cut inside a character, a model's
 // stray byte tokens) becomes U+FFFD, so the next turn's prompt still encodes.
-static int clean(Buf *b) {
+int synth_reply_clean(Buf *b) {
     if (utf8_find_invalid(b->data ? b->data : "", b->len) != (size_t)-1) {
         Buf fixed = {0};
         if (utf8_replace_invalid(b->data, b->len, &fixed)) return -1;
@@ -148,7 +148,7 @@ static int converse(const SynthOptions *o, const SynthTopic *t, uint64_t cseed, 
                 if (!done) *verdict = "too_long";
                 break;
             }
-            if (clean(&reply)) goto oom;
+            if (synth_reply_clean(&reply)) goto oom;
             if (!reply.len) break;
         }
         if (conv_add(c, ROLE_USER, reply.data, 0, e) || conv_add(&uv, ROLE_ASSISTANT, reply.data, 0, e))
@@ -157,7 +157,7 @@ static int converse(const SynthOptions *o, const SynthTopic *t, uint64_t cseed, 
         s.seed = mix64(cseed ^ (uint64_t)(2 * turn + 1));
         int r = asst->reply(asst, c, &s, &reply, e);
         if (r < 0) goto done;
-        if (r == 0 && clean(&reply)) goto oom;
+        if (r == 0 && synth_reply_clean(&reply)) goto oom;
         if (r == 1 || !reply.len) {  // no answer: the question goes, the turns before stay
             free(c->msgs[--c->n].content);
             if (r == 1 && !done) *verdict = "too_long";

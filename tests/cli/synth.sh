@@ -98,6 +98,30 @@ check "resumed file: 12 lines, no id twice, the same ids as an uninterrupted run
     "$(wc -l < "$T/cut.jsonl") lines, $dups duplicate ids"
 check "resumed file = the uninterrupted one, line for line" "$(cmp -s "$T/cut.jsonl" "$T/full.jsonl" && echo 1)" "differ"
 
+# --- kill -9 mid-run while routing into a labeling project: the file opens cleanly, and
+# the accepted work already in it is all there (SQLite's own integrity check, via Python)
+"$P" label init "$T/k.db" --project k > /dev/null 2>&1 &&
+    "$P" label import "$T/k.db" --project k "$T/full.jsonl" > /dev/null 2>&1 ||
+    { echo "FAIL  label import: $("$P" label import "$T/k.db" --project k "$T/full.jsonl" 2>&1)"; exit 1; }
+accepted_before=$("$P" label stats "$T/k.db" | sed -n 's/^assistant .*accepted \([0-9]*\),.*/\1/p')
+"$P" synth --model "$M" --topics "$T/t12.txt" --out "$T/k.jsonl" --turns 2 --max-tokens 32 --seed 9 --quiet --threads 1 \
+    --label-db "$T/k.db" --label-project k > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 2000); do
+    [ -f "$T/k.jsonl" ] && [ "$(wc -l < "$T/k.jsonl")" -ge 3 ] && break
+    sleep 0.01
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+lines=$(wc -l < "$T/k.jsonl")
+integrity=$(/usr/bin/python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])' "$T/k.db" 2>&1)
+stats=$("$P" label stats "$T/k.db" 2>&1)
+accepted_after=$(sed -n 's/^assistant .*accepted \([0-9]*\),.*/\1/p' <<< "$stats")
+drafts=$(sed -n 's/^drafts *\([0-9]*\) .*/\1/p' <<< "$stats")
+check "kill -9 with --label-db after $lines lines: integrity $integrity, accepted $accepted_after of $accepted_before, $drafts drafts" \
+    "$([ "$integrity" = ok ] && [ -n "$accepted_before" ] && [ "$accepted_before" -gt 0 ] && [ "$accepted_after" = "$accepted_before" ] &&
+       [ "$drafts" -le "$lines" ] && [ "$drafts" -ge $((lines - 1)) ] && echo 1)" "$stats"
+
 # --- remote, against posttrain serve
 "$P" serve --model "$M" --port 0 --api-key K --quiet 2> "$T/serve.log" &
 server=$!

@@ -14,7 +14,7 @@ set -u
 cd "$(dirname "$0")"
 CLANG=${CLANG:-clang}
 BUDGET=${1:-${FUZZ_SECONDS:-20}}
-TARGETS=(${FUZZ_TARGETS:-fuzz_encode fuzz_tiktoken_load fuzz_hf_json fuzz_llama2c_load fuzz_safetensors fuzz_data_reader})
+TARGETS=(${FUZZ_TARGETS:-fuzz_encode fuzz_tiktoken_load fuzz_hf_json fuzz_llama2c_load fuzz_safetensors fuzz_data_reader fuzz_form})
 BUILD=../../build/fuzz
 OUT=out
 

@@ -54,9 +54,10 @@ export function prepareModel() {
   return { dir, args: ["--template", "chatml"], tmp, bos: false };
 }
 
-// Starts `posttrain serve` on a free port. -> { url, port, log(), stop(signal) -> exit }.
+// Starts `posttrain serve` on a free port (dir null: no model, e.g. the labeling app
+// alone). -> { url, port, log(), stop(signal) -> exit }.
 export async function startServer(dir, args = []) {
-  const child = spawn(POSTTRAIN, ["serve", "--model", dir, "--port", "0", ...args],
+  const child = spawn(POSTTRAIN, ["serve", ...(dir ? ["--model", dir] : []), "--port", "0", ...args],
                       { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   const exited = new Promise((res) => child.on("exit", (code, signal) => res({ code, signal })));
