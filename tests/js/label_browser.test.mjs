@@ -149,4 +149,6 @@ test("labeling app: admin, labeler, model draft, ranking, review, export", { ski
     await browser.close();
     await srv.stop();
   }
+  // Under `make asan` the server reports leaks and errors on its way out.
+  assert.doesNotMatch(srv.log(), /AddressSanitizer|LeakSanitizer|runtime error/, srv.log());
 });

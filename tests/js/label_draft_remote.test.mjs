@@ -52,4 +52,5 @@ test("drafts from a remote API", { skip, timeout: 120000 }, async () => {
     await app.stop();
     await api.stop();
   }
+  for (const srv of [app, api]) assert.doesNotMatch(srv.log(), /AddressSanitizer|LeakSanitizer|runtime error/, srv.log());
 });
