@@ -4,8 +4,8 @@
 // An admin creates a project and two users through the admin page; a labeler logs in,
 // writes a prompt and the ideal response, asks the model for a draft and edits it, and
 // ranks the two replies; a reviewer accepts everything. The OpenAI export then holds both
-// conversations, `posttrain data stats` reads it, and the rankings export holds the
-// labeler's order. Screenshots go to build/artifacts/label-*.png (docs/label.md shows them).
+// conversations, `posttrain data stats` reads it, `posttrain train` trains on it, and the
+// rankings export holds the labeler's order. Screenshots go to build/artifacts/label-*.png (docs/label.md shows them).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -144,6 +144,11 @@ test("labeling app: admin, labeler, model draft, ranking, review, export", { ski
     const stats = JSON.parse(cli(["data", "stats", file, "--json"]));
     assert.equal(stats.conversations, 2);
     assert.equal(stats.messages.assistant, 2);
+    // ... and goes straight into the trainer.
+    const out = join(model.tmp, "from-labels");
+    cli(["train", "--model", model.dir, "--data", file, "--out", out, "--steps", "2", "--seq-len", "128",
+         "--batch-size", "2", "--lr", "1e-4", "--quiet", ...model.args]);
+    assert.ok(existsSync(join(out, "config.json")), "a model trained on the export");
     assert.deepEqual(errors, [], "no page errors");
   } finally {
     await browser.close();
