@@ -102,7 +102,7 @@ int cmd_sample(int argc, char **argv) {
     if (prompt_ids) {
         if ((rc = parse_ids(prompt_ids, &pids))) goto done;
     } else {
-        if (bos < 0) bos = c->arch != MODEL_ARCH_GPT2 && tok_bos_id(t) >= 0;
+        if (bos < 0) bos = model_doc_bos(c, tok_bos_id(t));
         if (bos && tok_bos_id(t) < 0) {
             rc = cli_usage("sample", "--bos: the tokenizer has no BOS token");
             goto done;

@@ -109,7 +109,7 @@ static int text_ids(const char *dir, const char *text, int bos, IntVec *ids) {
         char path[4096];
         if (path_join(path, sizeof path, dir, "config.json", &e) || model_config_load(&c, path, &e))
             rc = cli_fail(&e);
-        else bos = c.arch != MODEL_ARCH_GPT2 && tok_bos_id(t) >= 0;
+        else bos = model_doc_bos(&c, tok_bos_id(t));
     } else if (bos && tok_bos_id(t) < 0) {
         rc = cli_usage("score", "--bos: the tokenizer in %s has no BOS token", dir);
     }

@@ -21,6 +21,8 @@ static const char *model_types[] = {"gpt2", "llama", "qwen2"};
 
 const char *model_arch_name(ModelArch a) { return a <= MODEL_ARCH_QWEN2 ? arch_names[a] : "?"; }
 
+bool model_doc_bos(const ModelConfig *c, int32_t bos_id) { return c->arch != MODEL_ARCH_GPT2 && bos_id >= 0; }
+
 // ---------------------------------------------------------------------------------------
 // Typed field access: each either fills *out or fails naming path and key.
 

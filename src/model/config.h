@@ -60,6 +60,11 @@ typedef struct {
 } ModelTensorSpec;
 
 const char *model_arch_name(ModelArch a);  // "GPT2LMHeadModel", …
+// Whether a plain-text (document) prompt starts with BOS, given the tokenizer's BOS id
+// (-1: none). Llama-family models saw one at the start of every training document;
+// GPT-2 has no BOS (its <|endoftext|> only separates documents). One rule for sample,
+// score and serve's completions.
+bool model_doc_bos(const ModelConfig *c, int32_t bos_id);
 
 // Parses config.json text (len bytes); path names the file in messages such as
 // "config.json: num_attention_heads: expected a positive integer".

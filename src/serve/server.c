@@ -566,7 +566,7 @@ int server_start(Server **out, Engine *en, const ServeOptions *o, Err *e) {
         const Tokenizer *tok = engine_tokenizer(en);
         s->model = (ServeModel){.id = s->model_id, .tok = tok, .tpl = engine_template(en),
                                 .vocab_size = cfg->vocab_size, .ctx = engine_ctx(en),
-                                .add_bos = cfg->arch != MODEL_ARCH_GPT2 && tok_bos_id(tok) >= 0};
+                                .add_bos = model_doc_bos(cfg, tok_bos_id(tok))};
     }
     struct sockaddr_storage sa;
     if (!s->host || !s->model_id || (o->api_key && o->api_key[0] && !s->api_key)) {
