@@ -112,6 +112,16 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 
 // ----------------------------------------------------------------------------- responses
 
+// Queues r with status, lets go of it (MHD keeps what it needs), and notes the request
+// answered.
+static enum MHD_Result queue(Conn *k, struct MHD_Connection *c, struct MHD_Response *r, int status) {
+    enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    k->responded = true;
+    k->status = status;
+    return rc;
+}
+
 // Queues body (malloc'd, taken) with status; CORS open, since the API is meant for any
 // client, browsers on other origins included (auth is by key, not by cookie).
 static enum MHD_Result respond(Conn *k, struct MHD_Connection *c, int status, const char *mime,
@@ -124,11 +134,7 @@ static enum MHD_Result respond(Conn *k, struct MHD_Connection *c, int status, co
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, mime);
     MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
     if (status == 401) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, r);
-    MHD_destroy_response(r);
-    k->responded = true;
-    k->status = status;
-    return rc;
+    return queue(k, c, r, status);
 }
 
 static enum MHD_Result respond_json(Conn *k, struct MHD_Connection *c, int status, char *json) {
@@ -253,11 +259,7 @@ static enum MHD_Result generate(Server *s, Conn *k, struct MHD_Connection *c, Ge
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
         MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
         MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-        enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, r);
-        MHD_destroy_response(r);  // stream_free runs when MHD is done with it
-        k->responded = true;
-        k->status = 200;
-        return rc;
+        return queue(k, c, r, 200);  // stream_free runs when MHD is done with r
     }
     // One thread per connection: this one may wait here, looking after its client.
     while (!reply_done(&g->reply)) {
@@ -344,11 +346,7 @@ static enum MHD_Result static_file(Conn *k, struct MHD_Connection *c, const WebF
     if (!r) return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, mime);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
-    k->responded = true;
-    k->status = 200;
-    return rc;
+    return queue(k, c, r, 200);
 }
 
 // The labeling app's pages (src/label/app.h): the request's parts in, its response out,
@@ -395,10 +393,7 @@ static enum MHD_Result label_route(Server *s, Conn *k, struct MHD_Connection *c,
         snprintf(v, sizeof v, "%d", rs.retry_after);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v);
     }
-    enum MHD_Result rc = MHD_queue_response(c, (unsigned)rs.status, r);
-    MHD_destroy_response(r);
-    k->responded = true;
-    k->status = rs.status;
+    enum MHD_Result rc = queue(k, c, r, rs.status);
     label_response_free(&rs);
     return rc;
 }
@@ -424,11 +419,7 @@ static enum MHD_Result route(Server *s, Conn *k, struct MHD_Connection *c, const
         MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
         MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
         MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
-        enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, r);
-        MHD_destroy_response(r);
-        k->responded = true;
-        k->status = 204;
-        return rc;
+        return queue(k, c, r, 204);
     }
     if (s->label && (!strcmp(url, "/label") || !strncmp(url, "/label/", 7))) return label_route(s, k, c, url, method);
     const char *mime;
@@ -439,11 +430,7 @@ static enum MHD_Result route(Server *s, Conn *k, struct MHD_Connection *c, const
         struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
         if (!r) return MHD_NO;
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/label/");
-        enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_SEE_OTHER, r);
-        MHD_destroy_response(r);
-        k->responded = true;
-        k->status = 303;
-        return rc;
+        return queue(k, c, r, 303);
     }
 
     static const struct {

@@ -41,16 +41,9 @@ sql() { python3 -c 'import sqlite3,sys; print("|".join(str(r[0]) for r in sqlite
 field() { sed -n "s/^$1 *//p"; }
 DB=$T/l.db
 
-# --- a chat model to draft with (as tests/cli/synth.sh makes it)
-"$P" convert "$S/stories260K.bin" "$T/base" --tokenizer "$S/tok512.bin" > /dev/null 2>&1 ||
-    { echo "FAIL  convert stories260K"; exit 1; }
-cat > "$T/conv.jsonl" <<'JSON'
-{"messages":[{"role":"user","content":"Tell me a story."},{"role":"assistant","content":"Once upon a time, there was a little girl named Lily. She liked to play outside."}]}
-{"messages":[{"role":"user","content":"Who is Tom?"},{"role":"assistant","content":"Tom is a boy. He has a big red ball."}]}
-JSON
-"$P" train --model "$T/base" --data "$T/conv.jsonl" --out "$T/m" --steps 2 --template chatml \
-    --seq-len 128 --batch-size 2 --lr 1e-3 --quiet > "$T/err" 2>&1 ||
-    { echo "FAIL  train a chat model: $(cat "$T/err")"; exit 1; }
+# --- a chat model to draft with
+. tests/cli/lib/chat_model.sh
+chat_model "$P" "$S" "$T"
 M=$T/m
 
 # --- the project and its people

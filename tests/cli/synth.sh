@@ -27,15 +27,8 @@ check() {  # check NAME OK DETAIL
 }
 ids() { grep -o '"synth_id":"[^"]*"' "$1" | sort; }
 
-"$P" convert "$S/stories260K.bin" "$T/base" --tokenizer "$S/tok512.bin" > /dev/null 2>&1 ||
-    { echo "FAIL  convert stories260K"; exit 1; }
-cat > "$T/conv.jsonl" <<'JSON'
-{"messages":[{"role":"user","content":"Tell me a story."},{"role":"assistant","content":"Once upon a time, there was a little girl named Lily. She liked to play outside."}]}
-{"messages":[{"role":"user","content":"Who is Tom?"},{"role":"assistant","content":"Tom is a boy. He has a big red ball."}]}
-JSON
-"$P" train --model "$T/base" --data "$T/conv.jsonl" --out "$T/m" --steps 2 --template chatml \
-    --seq-len 128 --batch-size 2 --lr 1e-3 --quiet > "$T/err" 2>&1 ||
-    { echo "FAIL  train a chat model: $(cat "$T/err")"; exit 1; }
+. tests/cli/lib/chat_model.sh
+chat_model "$P" "$S" "$T"
 M=$T/m
 
 # --- local

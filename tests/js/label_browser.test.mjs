@@ -11,17 +11,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { POSTTRAIN, ROOT, prepareModel, startServer } from "./serve_helpers.mjs";
+import { POSTTRAIN, ROOT, prepareModel, findChromium, startServer } from "./serve_helpers.mjs";
 
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-let chromium = null;
-try {
-  ({ chromium } = await import("playwright-core"));
-} catch {}
+const chromium = await findChromium();
 const model = prepareModel();
-const skip = !chromium ? "npm playwright-core missing (npm ci)"
-  : !existsSync(CHROMIUM) ? `${CHROMIUM} missing (apt-get install chromium)`
-  : model.skip ?? false;
+const skip = chromium.skip ?? model.skip ?? false;
 if (skip) console.log(`skip: ${skip}`);
 
 function cli(args, input) {
@@ -38,7 +32,7 @@ test("labeling app: admin, labeler, model draft, ranking, review, export", { ski
   cli(["label", "init", db]);
   cli(["label", "user", "add", db, "--name", "admin", "--role", "admin", "--password-stdin"], "admin-pass-1\n");
   const srv = await startServer(model.dir, ["--label", db, "--parallel", "2", "--quiet", ...model.args]);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await chromium.launch();
   const artifacts = join(ROOT, "build/artifacts");
   mkdirSync(artifacts, { recursive: true });
   const shot = (page, name) => page.screenshot({ path: join(artifacts, `label-${name}.png`), fullPage: true });

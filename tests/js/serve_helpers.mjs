@@ -85,3 +85,16 @@ export async function startServer(dir, args = []) {
     exited,
   };
 }
+
+// Headless Chromium (Debian chromium, $CHROMIUM) driven by npm playwright-core.
+// -> { launch() -> Browser } or { skip: "reason" }.
+export async function findChromium() {
+  const path = process.env.CHROMIUM || "/usr/bin/chromium";
+  let chromium = null;
+  try {
+    ({ chromium } = await import("playwright-core"));
+  } catch {}
+  if (!chromium) return { skip: "npm playwright-core missing (npm ci)" };
+  if (!existsSync(path)) return { skip: `${path} missing (apt-get install chromium)` };
+  return { launch: () => chromium.launch({ executablePath: path, args: ["--no-sandbox"] }) };
+}

@@ -5,24 +5,18 @@
 // the token view go to build/artifacts/ (docs/serve.md shows them).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, prepareModel, startServer } from "./serve_helpers.mjs";
+import { ROOT, prepareModel, findChromium, startServer } from "./serve_helpers.mjs";
 
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-let chromium = null;
-try {
-  ({ chromium } = await import("playwright-core"));
-} catch {}
+const chromium = await findChromium();
 const model = prepareModel();
-const skip = !chromium ? "npm playwright-core missing (npm ci)"
-  : !existsSync(CHROMIUM) ? `${CHROMIUM} missing (apt-get install chromium)`
-  : model.skip ?? false;
+const skip = chromium.skip ?? model.skip ?? false;
 if (skip) console.log(`skip: ${skip}`);
 
 test("web chat page: stream, stop, token view, new chat", { skip, timeout: 120000 }, async () => {
   const srv = await startServer(model.dir, ["--parallel", "2", ...model.args]);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await chromium.launch();
   const artifacts = join(ROOT, "build/artifacts");
   mkdirSync(artifacts, { recursive: true });
   try {
@@ -124,7 +118,7 @@ test("web chat page: stream, stop, token view, new chat", { skip, timeout: 12000
 
 test("web chat page with --api-key: it asks for the key, then chats", { skip, timeout: 120000 }, async () => {
   const srv = await startServer(model.dir, ["--api-key", "sk-web", ...model.args]);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await chromium.launch();
   try {
     const page = await browser.newPage();
     await page.goto(srv.url);  // the page itself needs no key
