@@ -399,6 +399,20 @@ static void check_textout(void) {
     buf_free(&out);
 }
 
+// Keeps the last event's finish and stop_token.
+typedef struct {
+    FinishReason finish;
+    bool stop_token;
+    int n_stop_token;  // events that said stop_token
+} LastEvent;
+static int keep_last(void *ctx, const SeqEvent *ev) {
+    LastEvent *l = ctx;
+    l->finish = ev->finish;
+    l->stop_token = ev->stop_token;
+    l->n_stop_token += ev->stop_token;
+    return 0;
+}
+
 // A stop string spanning token boundaries, through the engine.
 static void check_engine_stop(void) {
     const char *dir = tmp_path("llama_gqa");
@@ -430,8 +444,10 @@ static void check_engine_stop(void) {
         const char *ss[] = {stop};
         EngineStops st = {ss, 1, NULL, 0};
         GenResult r2;
-        if (engine_generate(en, prompt, PROMPT_N, &p, &st, NULL, NULL, &r2, &e)) die("generate", &e);
-        ok = r2.finish == FINISH_STOP && r2.text.len == want && !memcmp(r2.text.data, r.text.data, want);
+        LastEvent last = {0};
+        if (engine_generate(en, prompt, PROMPT_N, &p, &st, keep_last, &last, &r2, &e)) die("generate", &e);
+        ok = r2.finish == FINISH_STOP && r2.text.len == want && !memcmp(r2.text.data, r.text.data, want) &&
+             last.finish == FINISH_STOP && last.n_stop_token == 0;  // a string, not a stop token
         gen_result_free(&r2);
     }
     CHECK(ok, "engine: stop string \"%s\" across a token boundary ends the text just before it", stop);
@@ -465,9 +481,12 @@ static void check_engine_finish(void) {
     int first = 0;
     while (r.ids.data[first] != stop_id) first++;
     EngineStops st = {NULL, 0, &stop_id, 1};
-    if (engine_generate(en, prompt, PROMPT_N, &p, &st, NULL, NULL, &r2, &e)) die("generate", &e);
+    LastEvent last = {0};
+    if (engine_generate(en, prompt, PROMPT_N, &p, &st, keep_last, &last, &r2, &e)) die("generate", &e);
     CHECK(r2.finish == FINISH_STOP && r2.n_generated == first + 1 && r2.ids.data[first] == stop_id,
           "a stop id ends the output with it (%d tokens), finish stop", r2.n_generated);
+    CHECK(last.finish == FINISH_STOP && last.stop_token && last.n_stop_token == 1,
+          "its last event marks the token as the stop token (and no other event does)");
     gen_result_free(&r2);
     int calls = 0;
     if (engine_generate(en, prompt, PROMPT_N, &p, NULL, stop_after_3, &calls, &r2, &e)) die("generate", &e);

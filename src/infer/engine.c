@@ -341,6 +341,7 @@ static int seq_accept(Seq *s, const float *logits, Err *e) {
     if (is_stop(s, id)) {
         rc = textout_flush(&s->text, &s->ev_text);
         seq_finish(s, FINISH_STOP);
+        s->ev.stop_token = true;
     } else {
         // The token's own bytes: tok_decode would drop SentencePiece's leading space at
         // the start of what it decodes, but a continuation keeps it.

@@ -132,6 +132,8 @@ typedef struct {
     const char *text;         // UTF-8 text released this step (not NUL-terminated, may be
     size_t text_len;          // empty with a token, or hold several tokens' text)
     FinishReason finish;      // set from the step in which the sequence finished on
+    bool stop_token;          // token is the stop token that ended it (finish is STOP; the
+                              // token has no text), not a stop string or a reply token
 } SeqEvent;
 
 // Starts a sequence on a free slot. The prompt (n >= 1 ids, each in [0, V)) and stops are

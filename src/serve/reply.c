@@ -200,8 +200,7 @@ int reply_feed(Reply *r, const GenEvent *ev, Buf *sse) {
         r->completion_tokens++;
     }
     // Logprobs cover the reply's tokens, not the end token that stopped it (it has no text).
-    bool lp_token = r->req->logprobs && ev->has_token &&
-                    !(ev->finish == FINISH_STOP && tok_is_special(r->tok, ev->token));
+    bool lp_token = r->req->logprobs && ev->has_token && !ev->stop_token;
     if (ev->finish != FINISH_NONE) {
         ch->done = true;
         ch->finish = ev->finish;

@@ -107,6 +107,7 @@ static void push_event(SchedReq *r, int choice, const SeqEvent *ev, FinishReason
         g->has_token = true;
         g->token = ev->token;
         g->logprob = ev->logprob;
+        g->stop_token = ev->stop_token;
         g->n_top = n_top;
         if (n_top) {
             memcpy(g->top_ids, ev->top_ids, (size_t)n_top * sizeof(int32_t));

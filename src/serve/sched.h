@@ -37,6 +37,7 @@ typedef struct GenEvent {
     char *text;               // UTF-8 released this step (NUL-terminated; may be "")
     size_t text_len;
     FinishReason finish;      // FINISH_NONE until the choice's last event
+    bool stop_token;          // token is the stop token (SeqEvent.stop_token)
     int error_status;         // nonzero: the choice failed (text holds the message)
 } GenEvent;
 
