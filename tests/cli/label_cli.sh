@@ -43,6 +43,7 @@ DB=$T/l.db
 
 # --- a chat model to draft with
 . tests/cli/lib/chat_model.sh
+. tests/cli/lib/wait.sh
 chat_model "$P" "$S" "$T"
 M=$T/m
 
@@ -226,12 +227,7 @@ check "rankings export: one line per labeler" 2 "$("$P" label export "$DB" --pro
 # --- a draft through an OpenAI-compatible API (posttrain serve)
 "$P" serve --model "$M" --port 0 --api-key K --quiet 2> "$T/serve.log" &
 server=$!
-port=
-for _ in $(seq 1 1000); do
-    port=$(sed -n 's|.*listening on http://[^ ]*:\([0-9]*\)/.*|\1|p' "$T/serve.log")
-    [ -n "$port" ] && break
-    sleep 0.02
-done
+port=$(serve_port "$T/serve.log")
 if [ -z "$port" ]; then
     check "serve starts" "" "$(cat "$T/serve.log")"
 else
@@ -251,12 +247,7 @@ fi
 # --- label serve DB: the web app alone, as `serve --label DB`
 "$P" label serve "$DB" --port 0 --quiet 2> "$T/label_serve.log" &
 server=$!
-port=
-for _ in $(seq 1 500); do
-    port=$(sed -n 's|.*listening on http://[^ ]*:\([0-9]*\)/.*|\1|p' "$T/label_serve.log")
-    [ -n "$port" ] && break
-    sleep 0.02
-done
+port=$(serve_port "$T/label_serve.log")
 health=$(curl -s "http://127.0.0.1:$port/health" 2>&1)
 login=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$port/label/" 2>&1)
 check "label serve: the app without a model ($health)" 1 \

@@ -28,6 +28,7 @@ check() {  # check NAME OK DETAIL
 ids() { grep -o '"synth_id":"[^"]*"' "$1" | sort; }
 
 . tests/cli/lib/chat_model.sh
+. tests/cli/lib/wait.sh
 chat_model "$P" "$S" "$T"
 M=$T/m
 
@@ -73,10 +74,7 @@ run12 "$T/full.jsonl" > /dev/null 2>&1
 "$P" synth --model "$M" --topics "$T/t12.txt" --out "$T/cut.jsonl" --turns 2 --max-tokens 32 --seed 9 --quiet --threads 1 \
     > /dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 2000); do  # until 3 lines are written (at most ~20 s)
-    [ -f "$T/cut.jsonl" ] && [ "$(wc -l < "$T/cut.jsonl")" -ge 3 ] && break
-    sleep 0.01
-done
+wait_lines "$T/cut.jsonl" 3  # at most ~20 s
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 before=$(wc -l < "$T/cut.jsonl")
@@ -100,10 +98,7 @@ accepted_before=$("$P" label stats "$T/k.db" | sed -n 's/^assistant .*accepted \
 "$P" synth --model "$M" --topics "$T/t12.txt" --out "$T/k.jsonl" --turns 2 --max-tokens 32 --seed 9 --quiet --threads 1 \
     --label-db "$T/k.db" --label-project k > /dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 2000); do
-    [ -f "$T/k.jsonl" ] && [ "$(wc -l < "$T/k.jsonl")" -ge 3 ] && break
-    sleep 0.01
-done
+wait_lines "$T/k.jsonl" 3  # at most ~20 s
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 lines=$(wc -l < "$T/k.jsonl")
@@ -118,12 +113,7 @@ check "kill -9 with --label-db after $lines lines: integrity $integrity, accepte
 # --- remote, against posttrain serve
 "$P" serve --model "$M" --port 0 --api-key K --quiet 2> "$T/serve.log" &
 server=$!
-port=
-for _ in $(seq 1 1000); do
-    port=$(sed -n 's|.*listening on http://[^ ]*:\([0-9]*\)/.*|\1|p' "$T/serve.log")
-    [ -n "$port" ] && break
-    sleep 0.02
-done
+port=$(serve_port "$T/serve.log")
 if [ -z "$port" ]; then
     echo "FAIL  serve did not start: $(cat "$T/serve.log")"; exit 1
 fi
