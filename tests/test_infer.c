@@ -227,6 +227,8 @@ static void check_model(const TinyModel *tm) {
     }
 
     // Three sequences together; the third joins after 4 steps. Logprobs checked on the way.
+    // With prefill_chunk 4 its 9-token prompt is read over 3 steps (4 + 4 + 1 tokens) while
+    // the other two go on getting a token each step.
     Engine *en = open_engine(dir, 3, 4);
     SampleParams p = greedy_params();
     p.logprobs = 3;
@@ -236,7 +238,7 @@ static void check_model(const TinyModel *tm) {
     for (int k = 0; k < 2; k++)
         if (seq_start(en, prompts[k], plen[k], &p, NULL, &s[k], &e)) die("seq_start", &e);
     int32_t got[NP][GEN_N];
-    int n_got[NP] = {0};
+    int n_got[NP] = {0}, first_step = -1, others_every_step = 1;
     while (engine_n_active(en) > 0 || !s[2]) {
         if (steps == 4 && seq_start(en, prompts[2], plen[2], &p, NULL, &s[2], &e)) die("seq_start", &e);
         if (engine_step(en, &e)) die("engine_step", &e);
@@ -244,7 +246,9 @@ static void check_model(const TinyModel *tm) {
         for (int k = 0; k < NP; k++) {
             if (!s[k]) continue;
             const SeqEvent *ev = seq_event(s[k]);
+            if (k < 2 && steps >= 5 && steps <= 7 && !ev->has_token) others_every_step = 0;
             if (!ev->has_token) continue;
+            if (k == 2 && first_step < 0) first_step = steps - 1;
             int g = n_got[k]++;
             got[k][g] = ev->token;
             double d = fabs(ev->logprob - ref_lp[k][g]);
@@ -258,6 +262,9 @@ static void check_model(const TinyModel *tm) {
         all &= n_got[k] == GEN_N && same_ids(got[k], ref[k], GEN_N) && seq_finish_reason(s[k]) == FINISH_LENGTH;
     CHECK(all, "%s: 3 sequences batched (prompts of 5, 1, 9 tokens; one joins at step 4) each "
           "= its greedy alone", tm->name);
+    CHECK(first_step == 6 && others_every_step,
+          "%s: the joining 9-token prompt is read over 3 steps (first token at step %d, want 6) "
+          "while the others get a token every step", tm->name, first_step);
     CHECK(lp_diff < 1e-4 && top_ok, "%s: logprob = log_softmax of the logits (max |diff| %.2e), "
           "top-3 in order", tm->name, lp_diff);
     for (int k = 0; k < NP; k++) seq_free(s[k]);

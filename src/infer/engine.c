@@ -5,6 +5,7 @@
 // and a step allocates nothing (its buffers grow only while a sequence's output does).
 #include "infer/engine.h"
 
+#include <limits.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,16 +394,22 @@ int engine_step(Engine *en, Err *e) {
         s->ev_text.len = 0;
     }
     // Decode rows first (one each), then prompts; a full batch runs and the rest follow.
+    int decoding = 0;
     for (int k = 0; k < en->max_seqs; k++) {
         Seq *s = &en->seqs[k];
-        if (s->state == SEQ_DECODE && add_row(en, s, s->out.data[s->out.len - 1], true, e))
-            return -1;
+        if (s->state != SEQ_DECODE) continue;
+        if (add_row(en, s, s->out.data[s->out.len - 1], true, e)) return -1;
+        decoding++;
     }
-    for (int k = 0; k < en->max_seqs; k++) {
+    // While others decode, a step takes at most prefill_chunk prompt tokens: a long prompt
+    // is spread over several steps instead of stalling every running stream for all of it.
+    // Alone, a prompt goes through in one step (more steps would only add overhead).
+    int budget = decoding ? en->prefill_chunk : INT_MAX;
+    for (int k = 0; k < en->max_seqs && budget > 0; k++) {
         Seq *s = &en->seqs[k];
         if (s->state != SEQ_PREFILL) continue;
         int n = (int)s->prompt.len;
-        while (s->n_cached < n)
+        for (; s->n_cached < n && budget > 0; budget--)
             if (add_row(en, s, s->prompt.data[s->n_cached], s->n_cached == n - 1, e)) return -1;
     }
     return flush_rows(en, e);

@@ -6,11 +6,14 @@
 // Each slot owns a KV cache of ctx positions (L, KVH, ctx, D for keys and for values).
 // A sequence (Seq) occupies one slot from seq_start to seq_free.
 //
-// The step: engine_step advances every unfinished sequence by exactly one token.
-//   - sequences started since the last step are prefilled: the whole prompt goes through
-//     the model in one GEMM-based forward (in chunks of at most prefill_chunk tokens),
-//     filling the cache; the last position's logits give their first token (so a long
-//     prompt lengthens that one step for every sequence);
+// The step: engine_step advances every unfinished sequence by one token, except one whose
+// prompt is still being read.
+//   - sequences started since the last step are prefilled: their prompt goes through the
+//     model in GEMM-based forwards, filling the cache; the last position's logits give
+//     their first token. While other sequences decode, a step reads at most prefill_chunk
+//     prompt tokens (oldest slot first), so a long prompt takes several steps — producing
+//     no token until it is read — instead of stalling every running stream; with nothing
+//     else running, the whole prompt goes in one step;
 //   - the other unfinished sequences decode together: one forward whose matmul rows are
 //     the sequences (rows = sequences, each attending over its own cache).
 // After the step, seq_event(s) tells what s produced: the token, its log-probability
@@ -61,7 +64,7 @@ typedef struct {
     int ctx;             // max tokens per sequence, prompt + generated (0: the model's
                          // max_position, at most 2048)
     int threads;         // OpenMP threads (0: leave the runtime's default)
-    int prefill_chunk;   // most prompt tokens per prefill forward (0: 512)
+    int prefill_chunk;   // most prompt tokens per forward, and per step while others decode (0: 512)
     const char *tokenizer;      // tokenizer spec (tok_load); NULL: the model directory
     const char *vocab_dir;      // for built-in tokenizer names; may be NULL
     const char *template_name;  // chat template: NULL uses the one the model directory
