@@ -10,7 +10,8 @@
 //   GET  /label/message/N                  the thread, replies, and forms for:
 //   POST /label/message/N/reply|edit|review|rank|draft
 //   GET  /label/draft/D    POST /label/draft/D   a model draft and its edit
-//   GET  /label/admin      POST /label/admin/project|user
+//   GET  /label/admin      POST /label/admin/project|user|password
+//   GET  /label/account    POST /label/account/password   (one's own password)
 // A successful POST redirects (303) to the page that shows its result.
 #include "label/app.h"
 
@@ -161,10 +162,14 @@ static bool path_id(const char *path, const char *prefix, int64_t *id, const cha
 // A POST from another site's page is refused: when the browser names the page's origin,
 // it must be this server (scheme://HOST as the Host header has it). The CSRF token is the
 // main guard; this one also covers the login form, which has no session yet.
+// Either scheme is this server: behind an HTTPS proxy the browser's origin is https.
 static bool same_origin(const LabelRequest *rq) {
     if (!rq->origin) return true;  // not a browser, or an old one: the token decides
-    const char *o = strstr(rq->origin, "://");
-    return o && rq->host && !strcasecmp(o + 3, rq->host);
+    const char *o = rq->origin;
+    if (!strncasecmp(o, "http://", 7)) o += 7;
+    else if (!strncasecmp(o, "https://", 8)) o += 8;
+    else return false;
+    return rq->host && !strcasecmp(o, rq->host);
 }
 
 static void set_cookie(LabelApp *a, LabelResponse *rs, const char *token, int64_t max_age) {
@@ -295,6 +300,38 @@ static void action(LabelApp *a, Page *p, const char *path, const Form *f, LabelR
         else if (!pw || strlen(pw) < 8) ERR(&e, ERR_ARG, "password: at least 8 characters");
         else if (!label_user_add(&a->db, u, form_get(f, "name"), role, pw, &out, &e))
             return redirect(rs, "/label/admin");
+    } else if (!strcmp(path, "/label/admin/password")) {
+        LabelUser who;
+        const char *pw = form_get(f, "password");
+        if (!pw || strlen(pw) < 8) ERR(&e, ERR_ARG, "password: at least 8 characters");
+        else if (u->role != LROLE_ADMIN) ERR(&e, ERR_ARG, "set password: needs role admin"), status = 403;
+        else if (!label_user_find(&a->db, form_get(f, "name"), &who, &e) &&
+                 !label_user_set_password(&a->db, u, who.id, pw, &e))
+            return redirect(rs, "/label/admin");
+    } else if (!strcmp(path, "/label/account/password")) {
+        const char *cur = form_get(f, "current"), *pw = form_get(f, "password"), *pw2 = form_get(f, "password2");
+        char userkey[96];
+        int retry = 0;
+        LabelUser me;
+        int64_t now = label_now();
+        snprintf(userkey, sizeof userkey, "user:%.64s", u->name);
+        // The current password is guessed against the same limit as a login.
+        if (limited(a, userkey, LOGIN_MAX_FAILS, now, &retry)) {
+            ERR(&e, ERR_ARG, "too many wrong passwords: wait a few minutes");
+            status = 429;
+            rs->retry_after = retry > 0 ? retry : 1;
+        } else if (label_user_verify(&a->db, u->name, cur ? cur : "", &me, &e)) {
+            LimitSlot *l = limit_slot(a, userkey, now, true);
+            if (l) l->fails++;
+            ERR(&e, ERR_ARG, "the current password is wrong");
+            status = 403;
+        } else if (!pw || strlen(pw) < 8) ERR(&e, ERR_ARG, "password: at least 8 characters");
+        else if (!pw2 || strcmp(pw, pw2)) ERR(&e, ERR_ARG, "the two new passwords differ");
+        else if (!label_user_set_password(&a->db, u, u->id, pw, &e)) {
+            set_cookie(a, rs, "", 0);  // every session of the user has ended
+            return redirect(rs, "/label/login");
+        }
+        text = NULL;  // never echo passwords
     } else if (path_id(path, "/label/project/", &id, &rest) && !strcmp(rest, "prompt")) {
         int cat = label_category_parse(form_get(f, "category"));
         if (cat < 0) ERR(&e, ERR_ARG, "category: not one of InstructGPT's categories");
@@ -349,6 +386,10 @@ static void get(LabelApp *a, Page *p, const char *path, LabelResponse *rs) {
     const char *rest;
     int rc = -1;
     if (!strcmp(path, "/label/")) rc = page_home(p, &e);
+    else if (!strcmp(path, "/label/account")) {
+        page_account(p);
+        rc = 0;
+    }
     else if (!strcmp(path, "/label/admin")) {
         if (p->u.role != LROLE_ADMIN) return error_page(p, rs, 403, "The admin page is for admins.", NULL);
         rc = page_admin(p, &e);

@@ -53,6 +53,8 @@ typedef struct {
     char csrf[LABEL_TOKEN_LEN + 1];   // to echo in every state-changing form
     int64_t expires;
 } LabelSession;
+// Verifies name + password (a wrong name and a wrong password give the same error).
+int label_user_verify(LabelDb *d, const char *name, const char *password, LabelUser *u, Err *e);
 // Verifies name + password and opens a session valid until now + ttl (0: a week).
 // A wrong name and a wrong password give the same error.
 int label_login(LabelDb *d, const char *name, const char *password, int64_t now, int64_t ttl,

@@ -56,7 +56,7 @@ static void open_page(Page *p, const char *title) {
     w(p->b, "<header class=\"top\"><a class=\"brand\" href=\"/label/\">posttrain label</a><nav>"
             "<a href=\"/label/\">Queue</a>");
     if (p->u.role == LROLE_ADMIN) w(p->b, "<a href=\"/label/admin\">Admin</a>");
-    w(p->b, "</nav><span class=\"who\">");
+    w(p->b, "<a href=\"/label/account\">Account</a></nav><span class=\"who\">");
     esc(p->b, p->u.name);
     w(p->b, " <small>(%s)</small></span><form method=\"post\" action=\"/label/logout\" class=\"inline\">",
       label_role_name(p->u.role));
@@ -489,11 +489,41 @@ int page_admin(Page *p, Err *e) {
         esc(p->b, us[i].name);
         w(p->b, "</td><td>%s</td></tr>", label_role_name(us[i].role));
     }
-    w(p->b, "</table></div></section>");
+    w(p->b, "</table><h2>Set a user's password</h2><p class=\"hint\">For a forgotten one: it ends that user's "
+            "sessions.</p><form method=\"post\" action=\"/label/admin/password\" class=\"password-form\">");
+    csrf_field(p);
+    w(p->b, "<label>User<select name=\"name\">");
+    for (int i = 0; i < nu; i++) {
+        w(p->b, "<option value=\"");
+        esc(p->b, us[i].name);
+        w(p->b, "\">");
+        esc(p->b, us[i].name);
+        w(p->b, "</option>");
+    }
+    w(p->b, "</select></label><label>New password<input name=\"password\" type=\"password\" "
+            "autocomplete=\"new-password\" required minlength=\"8\"></label><button type=\"submit\">Set password"
+            "</button></form></div></section>");
     close_page(p->b);
     free(us);
     free(ps);
     return 0;
+}
+
+void page_account(Page *p) {
+    open_page(p, "Account");
+    w(p->b, "<h1>Account</h1><p>");
+    esc(p->b, p->u.name);
+    w(p->b, ", %s.</p><h2>Change your password</h2><p class=\"hint\">At least 8 characters. Every session of "
+            "yours ends, this one too: you log in again with the new password.</p>"
+            "<form method=\"post\" action=\"/label/account/password\" class=\"account-form\">",
+      label_role_name(p->u.role));
+    csrf_field(p);
+    w(p->b, "<label>Current password<input name=\"current\" type=\"password\" autocomplete=\"current-password\" "
+            "required></label><label>New password<input name=\"password\" type=\"password\" "
+            "autocomplete=\"new-password\" required minlength=\"8\"></label><label>New password again<input "
+            "name=\"password2\" type=\"password\" autocomplete=\"new-password\" required minlength=\"8\"></label>"
+            "<button type=\"submit\">Change password</button></form>");
+    close_page(p->b);
 }
 
 int page_stats(Page *p, int64_t project_id, Err *e) {

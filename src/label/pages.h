@@ -30,6 +30,7 @@ int page_project(Page *p, int64_t id, Err *e);
 int page_message(Page *p, int64_t id, Err *e);
 int page_draft(Page *p, int64_t id, Err *e);
 int page_admin(Page *p, Err *e);
+void page_account(Page *p);
 int page_stats(Page *p, int64_t project_id, Err *e);
 
 #endif

@@ -29,8 +29,7 @@ int label_sessions_purge(LabelDb *d, int64_t now, Err *e) {
     return rc;
 }
 
-int label_login(LabelDb *d, const char *name, const char *password, int64_t now, int64_t ttl,
-                LabelSession *s, LabelUser *u, Err *e) {
+int label_user_verify(LabelDb *d, const char *name, const char *password, LabelUser *u, Err *e) {
     static const char refused[] = "login: wrong user name or password";
     if (!name || !password) return ERR(e, ERR_ARG, refused);
     sqlite3_stmt *st;
@@ -51,7 +50,14 @@ int label_login(LabelDb *d, const char *name, const char *password, int64_t now,
         memset(u, 0, sizeof *u);
         return ERR(e, ERR_ARG, refused);
     }
+    return 0;
+}
 
+int label_login(LabelDb *d, const char *name, const char *password, int64_t now, int64_t ttl,
+                LabelSession *s, LabelUser *u, Err *e) {
+    if (label_user_verify(d, name, password, u, e)) return -1;
+    sqlite3_stmt *st;
+    int rc;
     random_hex(s->token);
     random_hex(s->csrf);
     s->expires = now + (ttl > 0 ? ttl : LABEL_SESSION_SECONDS);
