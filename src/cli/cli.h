@@ -34,6 +34,8 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 
 // Takes the value of option argv[*i] (advancing *i); NULL with a usage message if missing.
 const char *cli_value(int argc, char **argv, int *i);
+// v as a finite number in [lo, hi] into *out: 0, or -1 after a usage message naming opt.
+int cli_number(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out);
 
 // Options every tokenizer-using command takes: --tokenizer SPEC, --vocab-dir DIR,
 // --special NAME=ID (repeatable). cli_tok_option consumes one of them if argv[*i] is one

@@ -540,16 +540,6 @@ static int do_reply(const Args *a) {
     return rc ? fail_db(a, &e) : 0;
 }
 
-static int num_opt(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (!*v || *end || errno || !isfinite(x) || x < lo || x > hi)
-        return cli_usage(cmd, "%s: expected a number in [%g, %g], got '%s'", opt, lo, hi, v), -1;
-    *out = x;
-    return 0;
-}
-
 static void on_retry(void *ctx, int attempt, int max, double delay, const char *why) {
     fprintf(stderr, "posttrain label draft: retry %d/%d in %.2fs: %s\n", attempt, max, delay, why);
 }
@@ -566,11 +556,11 @@ static int do_draft(const Args *a) {
     SynthSample s = {.temperature = 1, .top_p = 1, .max_tokens = 256};
     double x;
     if (a->temperature) {
-        if (num_opt(cmd, "--temperature", a->temperature, 0, 100, &x)) return 2;
+        if (cli_number(cmd, "--temperature", a->temperature, 0, 100, &x)) return 2;
         s.temperature = (float)x;
     }
     if (a->max_tokens) {
-        if (num_opt(cmd, "--max-tokens", a->max_tokens, 1, 1e7, &x)) return 2;
+        if (cli_number(cmd, "--max-tokens", a->max_tokens, 1, 1e7, &x)) return 2;
         s.max_tokens = (int)x;
     }
     if (a->seed) {

@@ -57,16 +57,6 @@ static const char *help =
     "  --backoff S              first retry's delay scale, doubling each retry (default 1, max 30)\n"
     "  --rps R                  at most R requests per second (default: no limit)\n";
 
-static int num(const char *opt, const char *v, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (!*v || *end || errno || !isfinite(x) || x < lo || x > hi)
-        return cli_usage("synth", "%s: expected a number in [%g, %g], got '%s'", opt, lo, hi, v), -1;
-    *out = x;
-    return 0;
-}
-
 typedef struct {
     size_t total;
     bool quiet;
@@ -150,7 +140,7 @@ int cmd_synth(int argc, char **argv) {
             o.seed = s;
         } else if (!strcmp(a, "--near-dup")) {
             if (!strcmp(v, "off")) o.near_threshold = 2;
-            else if (num(a, v, 0, 1, &o.near_threshold)) return 2;
+            else if (cli_number("synth", a, v, 0, 1, &o.near_threshold)) return 2;
         } else {
             static const struct { const char *name; double lo, hi; } nums[] = {
                 {"--turns", 1, 1000}, {"--per-topic", 1, 1e6}, {"--temperature", 0, 100},
@@ -162,7 +152,7 @@ int cmd_synth(int argc, char **argv) {
             size_t k = 0, nn = sizeof nums / sizeof *nums;
             while (k < nn && strcmp(a, nums[k].name)) k++;
             if (k == nn) return cli_usage("synth", "unknown option '%s' (see --help)", a);
-            if (num(a, v, nums[k].lo, nums[k].hi, &x)) return 2;
+            if (cli_number("synth", a, v, nums[k].lo, nums[k].hi, &x)) return 2;
             switch (k) {
             case 0: o.turns = (int)x; break;
             case 1: o.per_topic = (int)x; break;

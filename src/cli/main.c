@@ -1,5 +1,7 @@
 // main.c: the posttrain command line — dispatch to one file per command.
 #include <stdarg.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,18 @@ const char *cli_value(int argc, char **argv, int *i) {
         return NULL;
     }
     return argv[++*i];
+}
+
+int cli_number(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (!*v || *end || errno || !isfinite(x) || x < lo || x > hi) {
+        cli_usage(cmd, "%s: expected a number in [%g, %g], got '%s'", opt, lo, hi, v);
+        return -1;
+    }
+    *out = x;
+    return 0;
 }
 
 int cli_tok_option(TokOptions *o, const char *cmd, int argc, char **argv, int *i) {

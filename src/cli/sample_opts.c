@@ -37,18 +37,6 @@ void gen_options_init(GenOptions *o, int dflt_n) {
     engine_options_default(&o->eo);
 }
 
-static int num(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (!*v || *end || errno || !isfinite(x) || x < lo || x > hi) {
-        cli_usage(cmd, "%s: expected a number in [%g, %g], got '%s'", opt, lo, hi, v);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
-
 int gen_option(GenOptions *o, const char *cmd, int argc, char **argv, int *i) {
     const char *a = argv[*i];
     if (!strcmp(a, "--ignore-eos")) return o->p.ignore_eos = true, 1;
@@ -70,28 +58,28 @@ int gen_option(GenOptions *o, const char *cmd, int argc, char **argv, int *i) {
     } else if (!strcmp(a, "--tokenizer")) {
         o->eo.tokenizer = v;
     } else if (!strcmp(a, "-n") || !strcmp(a, "--max-tokens")) {
-        if (num(cmd, a, v, 1, 1e9, &x)) return 2;
+        if (cli_number(cmd, a, v, 1, 1e9, &x)) return 2;
         o->p.max_tokens = (int)x;
     } else if (!strcmp(a, "--temperature")) {
-        if (num(cmd, a, v, 0, 100, &x)) return 2;
+        if (cli_number(cmd, a, v, 0, 100, &x)) return 2;
         o->p.temperature = (float)x;
     } else if (!strcmp(a, "--top-k")) {
-        if (num(cmd, a, v, 0, 1e9, &x)) return 2;
+        if (cli_number(cmd, a, v, 0, 1e9, &x)) return 2;
         o->p.top_k = (int)x;
     } else if (!strcmp(a, "--top-p")) {
-        if (num(cmd, a, v, 0, 1, &x)) return 2;
+        if (cli_number(cmd, a, v, 0, 1, &x)) return 2;
         o->p.top_p = (float)x;
     } else if (!strcmp(a, "--min-p")) {
-        if (num(cmd, a, v, 0, 1, &x)) return 2;
+        if (cli_number(cmd, a, v, 0, 1, &x)) return 2;
         o->p.min_p = (float)x;
     } else if (!strcmp(a, "--repetition-penalty")) {
-        if (num(cmd, a, v, 1e-3, 100, &x)) return 2;
+        if (cli_number(cmd, a, v, 1e-3, 100, &x)) return 2;
         o->p.repetition_penalty = (float)x;
     } else if (!strcmp(a, "--frequency-penalty")) {
-        if (num(cmd, a, v, -2, 2, &x)) return 2;
+        if (cli_number(cmd, a, v, -2, 2, &x)) return 2;
         o->p.frequency_penalty = (float)x;
     } else if (!strcmp(a, "--presence-penalty")) {
-        if (num(cmd, a, v, -2, 2, &x)) return 2;
+        if (cli_number(cmd, a, v, -2, 2, &x)) return 2;
         o->p.presence_penalty = (float)x;
     } else if (!strcmp(a, "--seed")) {
         char *end;
@@ -102,10 +90,10 @@ int gen_option(GenOptions *o, const char *cmd, int argc, char **argv, int *i) {
         o->p.seed = s;
         o->seed_set = true;
     } else if (!strcmp(a, "--threads")) {
-        if (num(cmd, a, v, 1, 4096, &x)) return 2;
+        if (cli_number(cmd, a, v, 1, 4096, &x)) return 2;
         o->eo.threads = (int)x;
     } else if (!strcmp(a, "--ctx")) {
-        if (num(cmd, a, v, 2, 1 << 24, &x)) return 2;
+        if (cli_number(cmd, a, v, 2, 1 << 24, &x)) return 2;
         o->eo.ctx = (int)x;
     }
     return 1;
