@@ -25,6 +25,7 @@
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/hashmap.h"
+#include "util/json.h"
 #include "util/utf8.h"
 
 #define SPACE_MARK "\xE2\x96\x81"  // ▁ U+2581
@@ -83,21 +84,6 @@ static int resolve_source(const char *spec, char *path, size_t n, SrcKind *kind,
 
 // ---- JSON text -------------------------------------------------------------------------------
 
-// A JSON string: the UTF-8 text as is, quotes, backslashes and controls escaped.
-static int json_string(Buf *b, const char *s, size_t n) {
-    int rc = buf_putc(b, '"');
-    for (size_t i = 0; i < n && !rc; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') rc = buf_putc(b, '\\') || buf_putc(b, (char)c);
-        else if (c == '\n') rc = buf_append(b, "\\n", 2);
-        else if (c == '\t') rc = buf_append(b, "\\t", 2);
-        else if (c < 0x20 || c == 0x7F) rc = buf_appendf(b, "\\u%04x", c);
-        else rc = buf_putc(b, (char)c);
-    }
-    return rc || buf_putc(b, '"');
-}
-
-
 static const uint8_t *token(const Tokenizer *t, int32_t id, size_t *len) {
     return tok_token_bytes(t, id, len);
 }
@@ -111,7 +97,7 @@ static int json_added_tokens(Buf *b, const Tokenizer *t) {
         const uint8_t *p = token(t, id, &len);
         if (!p || !tok_is_special(t, id)) continue;
         rc = buf_appendf(b, "%s\n    {\"id\": %d, \"content\": ", first ? "" : ",", id) ||
-             json_string(b, (const char *)p, len) ||
+             json_escape(b, (const char *)p, len) ||
              buf_appendf(b, ", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, "
                             "\"normalized\": false, \"special\": true}");
         first = false;
@@ -225,7 +211,7 @@ static int write_tiktoken_json(const Tokenizer *t, Buf *b, Err *e) {
                             "    \"type\": \"Sequence\",\n"
                             "    \"pretokenizers\": [\n"
                             "      {\"type\": \"Split\", \"pattern\": {\"Regex\": ") ||
-             json_string(b, pattern, strlen(pattern)) ||
+             json_escape(b, pattern, strlen(pattern)) ||
              buf_appendf(b, "}, \"behavior\": \"Isolated\", \"invert\": false},\n"
                             "      {\"type\": \"ByteLevel\", \"add_prefix_space\": false, "
                             "\"trim_offsets\": true, \"use_regex\": false}\n    ]\n  },\n"
@@ -369,18 +355,18 @@ static int write_l2c_json(const Tokenizer *t, const char *path, Buf *b, Err *e) 
                             "  \"pre_tokenizer\": null,\n"
                             "  \"post_processor\": {\"type\": \"TemplateProcessing\",\n"
                             "    \"single\": [{\"SpecialToken\": {\"id\": ") ||
-             json_string(b, (const char *)bos, bl) ||
+             json_escape(b, (const char *)bos, bl) ||
              buf_appendf(b, ", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}],\n"
                             "    \"pair\": [{\"SpecialToken\": {\"id\": ") ||
-             json_string(b, (const char *)bos, bl) ||
+             json_escape(b, (const char *)bos, bl) ||
              buf_appendf(b, ", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}, "
                             "{\"SpecialToken\": {\"id\": ") ||
-             json_string(b, (const char *)bos, bl) ||
+             json_escape(b, (const char *)bos, bl) ||
              buf_appendf(b, ", \"type_id\": 1}}, {\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}],\n"
                             "    \"special_tokens\": {") ||
-             json_string(b, (const char *)bos, bl) || buf_appendf(b, ": {\"id\": ") ||
-             json_string(b, (const char *)bos, bl) || buf_appendf(b, ", \"ids\": [1], \"tokens\": [") ||
-             json_string(b, (const char *)bos, bl) ||
+             json_escape(b, (const char *)bos, bl) || buf_appendf(b, ": {\"id\": ") ||
+             json_escape(b, (const char *)bos, bl) || buf_appendf(b, ", \"ids\": [1], \"tokens\": [") ||
+             json_escape(b, (const char *)bos, bl) ||
              buf_appendf(b, "]}}},\n"
                             "  \"decoder\": {\"type\": \"Sequence\", \"decoders\": [\n"
                             "    {\"type\": \"Replace\", \"pattern\": {\"String\": \"" SPACE_MARK
@@ -390,14 +376,14 @@ static int write_l2c_json(const Tokenizer *t, const char *path, Buf *b, Err *e) 
                             "\"stop\": 0}]},\n"
                             "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n"
                             "    \"unk_token\": ") ||
-             json_string(b, keys[0].data, keys[0].len) ||
+             json_escape(b, keys[0].data, keys[0].len) ||
              buf_appendf(b, ",\n    \"continuing_subword_prefix\": null,\n"
                             "    \"end_of_word_suffix\": null,\n    \"fuse_unk\": true,\n"
                             "    \"byte_fallback\": true,\n    \"ignore_merges\": false,\n"
                             "    \"vocab\": {");
         for (int32_t id = 0; id < n && !rc; id++)
             rc = buf_appendf(b, "%s\n      ", id ? "," : "") ||
-                 json_string(b, keys[id].data, keys[id].len) || buf_appendf(b, ": %d", id);
+                 json_escape(b, keys[id].data, keys[id].len) || buf_appendf(b, ": %d", id);
         rc = rc || buf_appendf(b, "\n    },\n    \"merges\": [");
         for (size_t k = 0; k < mg.n && !rc; k++) {
             Buf *ka = &keys[mg.m[k].a], *kb = &keys[mg.m[k].b];
@@ -405,7 +391,7 @@ static int write_l2c_json(const Tokenizer *t, const char *path, Buf *b, Err *e) 
             rc = buf_append(&pair, ka->data, ka->len) || buf_putc(&pair, ' ') ||
                  buf_append(&pair, kb->data, kb->len) ||
                  buf_appendf(b, "%s\n      ", k ? "," : "") ||
-                 json_string(b, pair.data, pair.len);
+                 json_escape(b, pair.data, pair.len);
             buf_free(&pair);
         }
         rc = rc || buf_appendf(b, "%s]\n  }\n}\n", mg.n ? "\n    " : "");

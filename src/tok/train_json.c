@@ -10,31 +10,17 @@
 #include "tok/train.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/json.h"
 #include "util/utf8.h"
 
 // Written by hand rather than through a JSON tree so that the layout is the familiar
 // one (one vocabulary entry and one merge per line).
 
-// A JSON string: the UTF-8 text as is, with quotes, backslashes and controls escaped.
-static int json_string(Buf *b, const char *s, size_t n) {
-    int rc = buf_putc(b, '"');
-    for (size_t i = 0; i < n && !rc; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') rc = buf_putc(b, '\\') || buf_putc(b, (char)c);
-        else if (c == '\n') rc = buf_append(b, "\\n", 2);
-        else if (c == '\t') rc = buf_append(b, "\\t", 2);
-        else if (c < 0x20) rc = buf_appendf(b, "\\u%04x", c);
-        else rc = buf_putc(b, (char)c);
-    }
-    return rc || buf_putc(b, '"');
-}
-
-
 static int json_added_tokens(Buf *b, const BpeVocab *v) {
     int rc = buf_appendf(b, "  \"added_tokens\": [");
     for (int i = 0; i < v->n_specials && !rc; i++) {
         rc = buf_appendf(b, "%s\n    {\"id\": %d, \"content\": ", i ? "," : "", v->n_tokens + i) ||
-             json_string(b, v->specials[i], strlen(v->specials[i])) ||
+             json_escape(b, v->specials[i], strlen(v->specials[i])) ||
              buf_appendf(b, ", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, "
                             "\"normalized\": false, \"special\": true}");
     }
@@ -47,7 +33,7 @@ static int json_pipeline(Buf *b, const BpeVocab *v) {
                           "    \"type\": \"Sequence\",\n"
                           "    \"pretokenizers\": [\n"
                           "      {\"type\": \"Split\", \"pattern\": {\"Regex\": ") ||
-           json_string(b, v->pattern, strlen(v->pattern)) ||
+           json_escape(b, v->pattern, strlen(v->pattern)) ||
            buf_appendf(b, "}, \"behavior\": \"Isolated\", \"invert\": false},\n"
                           "      {\"type\": \"ByteLevel\", \"add_prefix_space\": false, "
                           "\"trim_offsets\": true, \"use_regex\": false}\n"
