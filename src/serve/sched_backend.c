@@ -1,12 +1,9 @@
-// sched_backend.c: a synth backend over the scheduler (sched_backend.h). The reply is
-// rendered as a chat completion would be (chat_render with the assistant header), its
-// tokens are collected from the scheduler's events, and the ids are parsed back to text
-// (chat_parse_reply) as `posttrain chat` does.
+// sched_backend.c: a synth backend over the scheduler (sched_backend.h). The prompt and
+// the reply's text are synth's (synth_reply_prompt, synth_reply_text, as the local
+// backend has them); the tokens in between come from the scheduler's events.
 #include "serve/sched_backend.h"
 
 #include <stdlib.h>
-
-#include "chat/template.h"
 
 typedef struct {
     SynthBackend base;
@@ -17,7 +14,7 @@ typedef struct {
 static int sched_reply(SynthBackend *b, const Conversation *c, const SynthSample *smp, Buf *out, Err *e) {
     SchedBackend *sb = (SchedBackend *)b;
     const ServeModel *m = sb->m;
-    IntVec ids = {0}, mask = {0}, got = {0};
+    IntVec ids = {0}, got = {0};
     SchedReq *r = NULL;
     int rc = -1;
     out->len = 0;
@@ -25,17 +22,10 @@ static int sched_reply(SynthBackend *b, const Conversation *c, const SynthSample
         ERR(e, ERR_ARG, "the served model has no chat template: it cannot draft replies");
         goto done;
     }
-    if (chat_render(m->tok, m->tpl, c, true, &ids, &mask, e)) goto done;
-    if ((int)ids.len + 1 >= m->ctx) {  // no room for one token of reply
-        rc = 1;
-        goto done;
-    }
+    if ((rc = synth_reply_prompt(m->tok, m->tpl, c, m->ctx, &ids, e))) goto done;
+    rc = -1;
     SchedJob job = {.prompt = ids.data, .n_prompt = (int)ids.len, .n = 1};
-    sample_params_default(&job.params);
-    job.params.temperature = smp->temperature;
-    job.params.top_p = smp->top_p;
-    job.params.seed = smp->seed;
-    job.params.max_tokens = smp->max_tokens;
+    synth_sample_params(smp, &job.params);
     ApiError a = {0};
     if (sched_submit(sb->s, &job, &r, &a)) {
         ERR(e, ERR_IO, "draft: %s", a.message);
@@ -59,17 +49,11 @@ static int sched_reply(SynthBackend *b, const Conversation *c, const SynthSample
         }
         gen_events_free(ev);
     }
-    bool ended;
-    if (chat_parse_reply(m->tok, m->tpl, got.data, got.len, out, &ended, e)) goto done;
-    if (buf_reserve(out, 0)) {
-        ERR(e, ERR_NOMEM, "out of memory");
-        goto done;
-    }
+    if (synth_reply_text(m->tok, m->tpl, got.data, got.len, out, e)) goto done;
     rc = 0;
 done:
     if (r) sched_release(sb->s, r);
     ivec_free(&ids);
-    ivec_free(&mask);
     ivec_free(&got);
     return rc;
 }

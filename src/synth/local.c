@@ -1,7 +1,7 @@
 // local.c: the engine as a synth backend (local.h). Each reply renders the conversation
-// with the assistant header appended (chat_render, add_generation_prompt: the same
-// renderer training used), generates until the template's end token, and parses the
-// ids back (chat_parse_reply), as `posttrain chat` does.
+// with the assistant header appended (synth_reply_prompt: the renderer training used),
+// generates until the template's end token, and parses the ids back (synth_reply_text),
+// as `posttrain chat` does.
 #include "synth/local.h"
 
 #include <stdlib.h>
@@ -20,33 +20,16 @@ static int local_reply(SynthBackend *b, const Conversation *c, const SynthSample
     LocalBackend *lb = (LocalBackend *)b;
     const Tokenizer *t = engine_tokenizer(lb->en);
     const ChatTemplate *tpl = engine_template(lb->en);
-    IntVec ids = {0}, mask = {0};
+    IntVec ids = {0};
     GenResult res = {0};
-    int rc = -1;
     out->len = 0;
-    if (chat_render(t, tpl, c, true, &ids, &mask, e)) goto done;
-    int ctx = engine_ctx(lb->en);
-    if ((int)ids.len + 1 >= ctx) {  // no room for one token of reply
-        rc = 1;
-        goto done;
-    }
     SampleParams p;
-    sample_params_default(&p);
-    p.temperature = s->temperature;
-    p.top_p = s->top_p;
-    p.seed = s->seed;
-    p.max_tokens = s->max_tokens;
-    if (engine_generate(lb->en, ids.data, (int)ids.len, &p, NULL, NULL, NULL, &res, e)) goto done;
-    bool ended;
-    if (chat_parse_reply(t, tpl, res.ids.data, res.ids.len, out, &ended, e)) goto done;
-    if (buf_reserve(out, 0)) {
-        ERR(e, ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    rc = 0;
-done:
+    synth_sample_params(s, &p);
+    int rc = synth_reply_prompt(t, tpl, c, engine_ctx(lb->en), &ids, e);
+    if (rc == 0 && (engine_generate(lb->en, ids.data, (int)ids.len, &p, NULL, NULL, NULL, &res, e) ||
+                    synth_reply_text(t, tpl, res.ids.data, res.ids.len, out, e)))
+        rc = -1;
     ivec_free(&ids);
-    ivec_free(&mask);
     gen_result_free(&res);
     return rc;
 }

@@ -10,7 +10,6 @@
 
 #include "synth/out.h"
 #include "util/hashmap.h"
-#include "util/utf8.h"
 
 const char *synth_default_user_prompt =
     "You are a curious person chatting with an AI assistant about this topic: {topic}. "
@@ -100,25 +99,6 @@ static int user_system(const char *tmpl, const char *topic, Buf *out) {
         p = q + 7;
     }
     return buf_append(out, p, strlen(p)) || buf_reserve(out, 0);
-}
-
-// Trims surrounding whitespace; invalid UTF-8 (a reply cut inside a character, a model's
-// stray byte tokens) becomes U+FFFD, so the next turn's prompt still encodes.
-int synth_reply_clean(Buf *b) {
-    if (utf8_find_invalid(b->data ? b->data : "", b->len) != (size_t)-1) {
-        Buf fixed = {0};
-        if (utf8_replace_invalid(b->data, b->len, &fixed)) return -1;
-        buf_free(b);
-        *b = fixed;
-    }
-    if (buf_reserve(b, 0)) return -1;
-    size_t a = 0, n = b->len;
-    while (a < n && strchr(" \t\r\n", b->data[a])) a++;
-    while (n > a && strchr(" \t\r\n", b->data[n - 1])) n--;
-    memmove(b->data, b->data + a, n - a);
-    b->len = n - a;
-    b->data[b->len] = 0;
-    return 0;
 }
 
 // One conversation. *verdict is "written" (the turns are in c), "empty" or "too_long".
