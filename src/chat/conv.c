@@ -120,3 +120,19 @@ int conv_parse_json(const char *json, size_t len, const char *where, Conversatio
     cJSON_Delete(j);
     return rc;
 }
+
+int conv_to_json(cJSON *obj, const Conversation *c, bool weights) {
+    cJSON *arr = cJSON_AddArrayToObject(obj, "messages");
+    if (!arr) return -1;
+    for (int i = 0; i < c->n; i++) {
+        const ChatMessage *x = &c->msgs[i];
+        cJSON *m = cJSON_CreateObject();
+        if (!m) return -1;
+        cJSON_AddItemToArray(arr, m);
+        if (!cJSON_AddStringToObject(m, "role", chat_role_name(x->role)) ||
+            !cJSON_AddStringToObject(m, "content", x->content) ||
+            (weights && x->role == ROLE_ASSISTANT && !cJSON_AddNumberToObject(m, "weight", x->weight)))
+            return -1;
+    }
+    return 0;
+}

@@ -6,6 +6,7 @@
 #ifndef PT_CONV_H
 #define PT_CONV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/err.h"
@@ -34,5 +35,9 @@ void conv_free(Conversation *c);
 // "<where>: messages[2].role: expected system|user|assistant, got \"tool\"".
 // where is e.g. "data.jsonl:12".
 int conv_parse_json(const char *json, size_t len, const char *where, Conversation *c, Err *e);
+// The other way: adds "messages": [{"role", "content"}...] to the JSON object obj (and
+// each assistant message's "weight" when weights). -1 when out of memory.
+struct cJSON;
+int conv_to_json(struct cJSON *obj, const Conversation *c, bool weights);
 
 #endif

@@ -84,14 +84,8 @@ static int set_system(Conversation *c, const char *text, Err *e) {
 }
 
 static int save_jsonl(const Conversation *c, const char *path) {
-    cJSON *root = cJSON_CreateObject(), *msgs = cJSON_AddArrayToObject(root, "messages");
-    for (int i = 0; i < c->n; i++) {
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", chat_role_name(c->msgs[i].role));
-        cJSON_AddStringToObject(m, "content", c->msgs[i].content);
-        cJSON_AddItemToArray(msgs, m);
-    }
-    char *s = cJSON_PrintUnformatted(root);
+    cJSON *root = cJSON_CreateObject();
+    char *s = root && !conv_to_json(root, c, false) ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     FILE *f = s ? fopen(path, "a") : NULL;
     int ok = f && fprintf(f, "%s\n", s) > 0;

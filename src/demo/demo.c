@@ -367,16 +367,8 @@ done:
 static int write_convs(const char *path, const Conversation *cs, int n, Err *e) {
     Buf b = {0};
     for (int i = 0; i < n; i++) {
-        cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "messages");
-        for (int k = 0; k < cs[i].n; k++) {
-            cJSON *m = cJSON_CreateObject();
-            cJSON_AddStringToObject(m, "role", chat_role_name(cs[i].msgs[k].role));
-            cJSON_AddStringToObject(m, "content", cs[i].msgs[k].content);
-            if (cs[i].msgs[k].role == ROLE_ASSISTANT)
-                cJSON_AddNumberToObject(m, "weight", cs[i].msgs[k].weight);
-            cJSON_AddItemToArray(arr, m);
-        }
-        char *s = cJSON_PrintUnformatted(o);
+        cJSON *o = cJSON_CreateObject();
+        char *s = o && !conv_to_json(o, &cs[i], true) ? cJSON_PrintUnformatted(o) : NULL;
         cJSON_Delete(o);
         if (!s) {
             buf_free(&b);

@@ -118,20 +118,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
 }
 
 static char *request_body(const char *model, const Conversation *conv, const SynthSample *s) {
-    cJSON *root = cJSON_CreateObject(), *msgs = cJSON_AddArrayToObject(root, "messages");
+    cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "model", model);
-    for (int i = 0; i < conv->n; i++) {
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", chat_role_name(conv->msgs[i].role));
-        cJSON_AddStringToObject(m, "content", conv->msgs[i].content);
-        cJSON_AddItemToArray(msgs, m);
-    }
+    int rc = conv_to_json(root, conv, false);
     cJSON_AddNumberToObject(root, "temperature", s->temperature);
     cJSON_AddNumberToObject(root, "top_p", s->top_p);
     if (s->max_tokens > 0) cJSON_AddNumberToObject(root, "max_tokens", s->max_tokens);
     // A JSON number is a double: keep the seed within its exact integers.
     cJSON_AddNumberToObject(root, "seed", (double)(s->seed & ((1ull << 53) - 1)));
-    char *body = cJSON_PrintUnformatted(root);
+    char *body = rc ? NULL : cJSON_PrintUnformatted(root);  // NULL: out of memory
     cJSON_Delete(root);
     return body;
 }

@@ -168,14 +168,7 @@ static char *record_json(const char *id, const SynthTopic *t, const Conversation
         cJSON_AddStringToObject(root, "reason", reason);
         if (!strcmp(reason, "near_dup")) cJSON_AddNumberToObject(root, "similarity", sim);
     }
-    cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
-    for (int i = 0; i < c->n; i++) {
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", chat_role_name(c->msgs[i].role));
-        cJSON_AddStringToObject(m, "content", c->msgs[i].content);
-        cJSON_AddItemToArray(msgs, m);
-    }
-    char *s = cJSON_PrintUnformatted(root);
+    char *s = !conv_to_json(root, c, false) ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     return s;
 }
